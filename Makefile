@@ -1,0 +1,43 @@
+# Quick start: `make demo` serves the demo site, `make test` runs every check.
+# Both create .venv and install what they need on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test lint typecheck pytest bench fuzz screenshots clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	HOST=$(HOST) PORT=$(PORT) $(PY) -m demo
+
+test: lint typecheck pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check src tests demo benchmarks
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy src
+
+pytest: $(VENV)/.installed
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PY) -m benchmarks
+
+fuzz: $(VENV)/.installed
+	$(PY) -m pip install --quiet atheris
+	$(PY) benchmarks/fuzz.py -max_total_time=$${FUZZ_SECONDS:-120}
+
+screenshots: $(VENV)/.installed
+	$(PY) -m demo.screenshots
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,59 @@
+"""The banner's own CSS and JavaScript, served under a content-hashed URL."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+
+from .config import ConsentConfig
+
+_MEDIA_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+FILES = ("consent.css", "consent.js", "consent-mode.js")
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    name: str
+    body: bytes
+    digest: str
+    media_type: str
+
+    @property
+    def file_name(self) -> str:
+        stem, dot, ext = self.name.rpartition(".")
+        return f"{stem}.{self.digest}{dot}{ext}"
+
+
+def _theme_css(config: ConsentConfig) -> bytes:
+    if not config.theme:
+        return b""
+    declarations = "".join(f"--ac-{key}:{value};" for key, value in config.theme.items())
+    return (
+        "\n.asgi-consent,.asgi-consent-settings,.asgi-consent-placeholder{" + declarations + "}\n"
+    ).encode()
+
+
+class Assets:
+    """The static files, read once; the theme is baked into the CSS (no inline styles,
+    so a strict Content-Security-Policy needs nothing more than 'self')."""
+
+    def __init__(self, config: ConsentConfig) -> None:
+        self._prefix = config.endpoint_prefix + "/static/"
+        folder = resources.files(__package__).joinpath("static")
+        self._by_file: dict[str, Asset] = {}
+        self._by_name: dict[str, Asset] = {}
+        for name in FILES:
+            body = folder.joinpath(name).read_bytes()
+            if name == "consent.css":
+                body += _theme_css(config)
+            digest = hashlib.sha256(body).hexdigest()[:12]
+            asset = Asset(name, body, digest, _MEDIA_TYPES["." + name.rpartition(".")[2]])
+            self._by_file[asset.file_name] = asset
+            self._by_name[name] = asset
+
+    def url(self, name: str) -> str:
+        return self._prefix + self._by_name[name].file_name
+
+    def find(self, file_name: str) -> Asset | None:
+        return self._by_file.get(file_name)

@@ -1,0 +1,218 @@
+"""The markup we put into pages: the banner, the settings control, embed placeholders.
+
+Every text is HTML-escaped here and nowhere else. Markup that does not depend on the
+request is rendered once per language and kept; only `next` is filled in per request.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from html import escape
+
+from .assets import Assets
+from .config import NECESSARY, ConsentConfig
+from .locales import Texts, texts_for
+
+_NEXT = "\x00next\x00"  # slot for the per-request `next` path; never in escaped text
+RTL_LANGUAGES = frozenset({"ar", "he", "fa", "ur", "ps", "yi", "dv", "ckb"})
+
+
+def _e(text: str) -> str:
+    return escape(text, quote=True)
+
+
+class BannerRenderer:
+    """Renders our markup for one config. Cached per language (and choice state)."""
+
+    def __init__(self, config: ConsentConfig, assets: Assets) -> None:
+        self._config = config
+        self._assets = assets
+        self._prefix = config.endpoint_prefix
+        # Bound per instance so each middleware has its own cache.
+        self._banner_template = lru_cache(maxsize=256)(self._render_banner)
+        self._settings_template = lru_cache(maxsize=1024)(self._render_settings)
+
+    def texts(self, language: str) -> Texts:
+        return texts_for(self._config, language)
+
+    def _direction(self, texts: Texts) -> str:
+        if texts.language.split("-", 1)[0] in RTL_LANGUAGES:
+            return "rtl"
+        return texts.direction
+
+    def _scripts(self, nonce: str | None) -> str:
+        nonce_attr = f' nonce="{_e(nonce)}"' if nonce else ""
+        mode = ' data-consent-mode="on"' if self._config.consent_mode else ""
+        return (
+            f'<link rel="stylesheet" href="{self._assets.url("consent.css")}"{nonce_attr}>'
+            f'<script src="{self._assets.url("consent.js")}" defer'
+            f' data-endpoint="{_e(self._prefix)}"{mode}{nonce_attr}></script>'
+        )
+
+    def banner(self, language: str, *, next_path: str, gpc: bool, nonce: str | None) -> bytes:
+        """The banner for a visitor who has not chosen yet."""
+        template = self._banner_template(language, gpc)
+        return (template.replace(_NEXT, _e(next_path)) + self._scripts(nonce)).encode()
+
+    def settings(
+        self, language: str, granted: frozenset[str], *, next_path: str, nonce: str | None
+    ) -> bytes:
+        """The small "Cookie settings" control shown on every page after a choice."""
+        template = self._settings_template(language, granted)
+        return (template.replace(_NEXT, _e(next_path)) + self._scripts(nonce)).encode()
+
+    def settings_fragment(self, language: str, granted: frozenset[str], next_path: str) -> str:
+        """The settings control alone, for the script to insert after a choice."""
+        return self._settings_template(language, granted).replace(_NEXT, _e(next_path))
+
+    def preferences_page(self, language: str, granted: frozenset[str], next_path: str) -> bytes:
+        """A standalone preferences page: the no-JavaScript target of "Cookie settings" links."""
+        texts = self.texts(language)
+        form = self._form(texts, granted, open_preferences=True, in_banner=False)
+        body = (
+            f'<main id="asgi-consent" class="asgi-consent asgi-consent--page" '
+            f'aria-labelledby="asgi-consent-title">{form}</main>'
+        ).replace(_NEXT, _e(next_path))
+        return (
+            f'<!doctype html><html lang="{_e(texts.language)}" dir="{self._direction(texts)}">'
+            f'<head><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+            f"<title>{_e(texts['preferences_title'])}</title>"
+            f'<link rel="stylesheet" href="{self._assets.url("consent.css")}"></head>'
+            f"<body>{body}</body></html>"
+        ).encode()
+
+    def placeholder(self, language: str, category: str, provider: str, next_path: str) -> bytes:
+        """The click-to-load box shown where a blocked iframe would be."""
+        texts = self.texts(language)
+        label = texts.labels.get(category, category)
+        message = texts["placeholder_text"].replace("{provider}", provider or "another site")
+        message = message.replace("{category}", label)
+        return (
+            f'<div class="asgi-consent-placeholder" data-consent-placeholder="{_e(category)}"'
+            f' lang="{_e(texts.language)}" dir="{self._direction(texts)}">'
+            f"<p>{_e(message)}</p>"
+            f'<form method="post" action="{self._prefix}/choice" data-consent-form>'
+            f'<input type="hidden" name="choice" value="grant">'
+            f'<input type="hidden" name="category" value="{_e(category)}">'
+            f'<input type="hidden" name="next" value="{_e(next_path)}">'
+            f'<button type="submit">{_e(texts["placeholder_button"])}</button>'
+            f"</form></div>"
+        ).encode()
+
+    # -- templates (cached) -----------------------------------------------------
+
+    def _render_banner(self, language: str, gpc: bool) -> str:
+        cfg = self._config
+        texts = self.texts(language)
+        modal = cfg.position == "modal"
+        role = 'role="dialog" aria-modal="true"' if modal else 'role="region"'
+        notice = cfg.mode == "notice"
+        form = self._form(
+            texts, frozenset(), open_preferences=False, in_banner=True, gpc=gpc, notice=notice
+        )
+        return (
+            f'<div id="asgi-consent" class="asgi-consent asgi-consent--{cfg.position}" {role}'
+            f' aria-labelledby="asgi-consent-title" aria-describedby="asgi-consent-message"'
+            f' lang="{_e(texts.language)}" dir="{self._direction(texts)}"'
+            f' data-consent-banner data-granted="">{form}</div>'
+        )
+
+    def _render_settings(self, language: str, granted: frozenset[str]) -> str:
+        texts = self.texts(language)
+        form = self._form(texts, granted, open_preferences=True, in_banner=False)
+        return (
+            f'<div id="asgi-consent-settings" class="asgi-consent-settings"'
+            f' lang="{_e(texts.language)}" dir="{self._direction(texts)}"'
+            f' data-granted="{_e(" ".join(sorted(granted)))}">'
+            f"<details><summary>{_e(texts['settings_text'])}</summary>"
+            f'<div class="asgi-consent asgi-consent--settings" role="region"'
+            f' aria-labelledby="asgi-consent-title">{form}</div></details></div>'
+        )
+
+    def _form(
+        self,
+        texts: Texts,
+        granted: frozenset[str],
+        *,
+        open_preferences: bool,
+        in_banner: bool,
+        gpc: bool = False,
+        notice: bool = False,
+    ) -> str:
+        cfg = self._config
+        policy = ""
+        if cfg.policy_url:
+            policy = (
+                f' <a class="asgi-consent__policy" href="{_e(cfg.policy_url)}">'
+                f"{_e(texts['policy_text'])}</a>"
+            )
+        title_tag = "h2"
+        heading = texts["title"] if in_banner else texts["preferences_title"]
+        parts = [
+            f'<form class="asgi-consent__form" method="post" action="{self._prefix}/choice"'
+            f" data-consent-form>",
+            f'<input type="hidden" name="next" value="{_NEXT}">',
+            f'<{title_tag} id="asgi-consent-title" class="asgi-consent__title">'
+            f"{_e(heading)}</{title_tag}>",
+            f'<p id="asgi-consent-message" class="asgi-consent__message">'
+            f"{_e(texts['message'])}{policy}</p>",
+        ]
+        if gpc and cfg.honor_gpc and not notice:
+            parts.append(f'<p class="asgi-consent__gpc">{_e(texts["gpc_notice"])}</p>')
+        # Reject first in the DOM, same element, same class, same size as accept.
+        buttons = []
+        if not notice:
+            buttons.append(self._button("reject", texts["reject_text"]))
+        buttons.append(self._button("accept", texts["accept_text"]))
+        parts.append(f'<div class="asgi-consent__buttons">{"".join(buttons)}</div>')
+        if not notice:
+            parts.append(self._preferences(texts, granted, open_preferences, in_banner))
+        parts.append("</form>")
+        return "".join(parts)
+
+    @staticmethod
+    def _button(choice: str, text: str) -> str:
+        return (
+            f'<button type="submit" name="choice" value="{choice}"'
+            f' class="asgi-consent__button" data-choice="{choice}">{_e(text)}</button>'
+        )
+
+    def _preferences(
+        self, texts: Texts, granted: frozenset[str], open_: bool, in_banner: bool
+    ) -> str:
+        rows = []
+        for category in self._config.categories_list:
+            name = category.name
+            input_id = f"asgi-consent-{'b' if in_banner else 's'}-{name}"
+            desc_id = input_id + "-desc"
+            locked = name == NECESSARY
+            state = " checked disabled" if locked else (" checked" if name in granted else "")
+            always = (
+                f' <span class="asgi-consent__always">({_e(texts["always_on_text"])})</span>'
+                if locked
+                else ""
+            )
+            rows.append(
+                f'<div class="asgi-consent__category">'
+                f'<input type="checkbox" id="{input_id}" name="category" value="{_e(name)}"'
+                f' aria-describedby="{desc_id}"{state}>'
+                f'<label for="{input_id}">{_e(texts.labels[name])}{always}</label>'
+                f'<p id="{desc_id}" class="asgi-consent__description">'
+                f"{_e(texts.descriptions[name])}</p></div>"
+            )
+        withdraw = ""
+        if not in_banner:
+            withdraw = (
+                f'<button type="submit" name="choice" value="withdraw"'
+                f' class="asgi-consent__link" formaction="{self._prefix}/withdraw"'
+                f' data-choice="withdraw">{_e(texts["withdraw_text"])}</button>'
+            )
+        summary = texts["preferences_text"]
+        return (
+            f'<details class="asgi-consent__preferences"{" open" if open_ else ""}>'
+            f"<summary>{_e(summary)}</summary>"
+            f"<fieldset><legend>{_e(texts['preferences_title'])}</legend>{''.join(rows)}"
+            f"</fieldset>"
+            f'<div class="asgi-consent__buttons">'
+            f"{self._button('save', texts['save_text'])}{withdraw}</div></details>"
+        )

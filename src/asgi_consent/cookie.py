@@ -1,0 +1,253 @@
+"""The visitor's choice (`Consent`) and the signed cookie that carries it."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from email.utils import formatdate
+
+from itsdangerous import BadData, TimestampSigner
+
+from .config import NECESSARY, ConsentConfig
+
+# Our own salt: a Starlette session cookie signed with the same secret key (salt
+# "cookie-session") can never pass as a consent cookie, nor the other way round.
+SALT = "asgi-consent.choice.v1"
+_FORMAT = "c1"
+_SEPARATOR = "~"
+
+
+class Consent:
+    """What the visitor chose, as read from their signed cookie.
+
+    Available in every request as `request.state.consent` (`scope["state"]["consent"]`)::
+
+        if request.state.consent.allows("analytics"):
+            send_server_side_event(...)
+
+    A visitor without a valid cookie has `decided == False` and only `necessary`.
+    """
+
+    __slots__ = ("_categories", "_revision", "_given_at", "_consent_id")
+
+    def __init__(
+        self,
+        categories: Iterable[str] = (),
+        *,
+        revision: int | None = None,
+        given_at: datetime | None = None,
+        consent_id: str | None = None,
+    ) -> None:
+        self._categories = frozenset(categories) | {NECESSARY}
+        self._revision = revision
+        self._given_at = given_at
+        self._consent_id = consent_id
+
+    @property
+    def decided(self) -> bool:
+        """True once the visitor made a choice (accept, reject or a selection)."""
+        return self._given_at is not None
+
+    @property
+    def categories(self) -> frozenset[str]:
+        """The granted categories; always includes `necessary`."""
+        return self._categories
+
+    @property
+    def revision(self) -> int | None:
+        """The policy revision the choice was made under, `None` before a choice."""
+        return self._revision
+
+    @property
+    def given_at(self) -> datetime | None:
+        """When the choice was made (UTC), `None` before a choice."""
+        return self._given_at
+
+    @property
+    def consent_id(self) -> str | None:
+        """A random id of this choice, to quote in a consent log; `None` before a choice."""
+        return self._consent_id
+
+    def allows(self, category: str) -> bool:
+        """Whether scripts of `category` may run: `necessary` always may."""
+        return category in self._categories
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Consent):
+            return NotImplemented
+        return (self.categories, self.revision, self.given_at, self.consent_id) == (
+            other.categories,
+            other.revision,
+            other.given_at,
+            other.consent_id,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.categories, self.revision, self.given_at, self.consent_id))
+
+    def __repr__(self) -> str:
+        if not self.decided:
+            return "Consent(decided=False)"
+        return (
+            f"Consent(categories={sorted(self.categories)!r}, revision={self.revision}, "
+            f"given_at={self.given_at!r}, consent_id={self.consent_id!r})"
+        )
+
+
+NO_CHOICE = Consent()
+
+
+class _DeferredConsent(Consent):
+    """A `Consent` whose cookie is verified on first use.
+
+    Verifying a signature costs about as much as a small request; most responses
+    (JSON, files) never need it. The slots of `Consent` stay empty until the first
+    attribute read, which lands in `__getattr__`, decodes and fills them.
+    """
+
+    __slots__ = ("_decode",)
+
+    def __init__(self, decode: Callable[[], Consent]) -> None:  # noqa: D107
+        self._decode = decode
+
+    def __getattr__(self, name: str) -> object:
+        if name not in Consent.__slots__:
+            raise AttributeError(name)
+        value = self._decode()
+        for slot in Consent.__slots__:
+            object.__setattr__(self, slot, object.__getattribute__(value, slot))
+        return object.__getattribute__(self, name)
+
+
+class _ClockedSigner(TimestampSigner):
+    def __init__(self, *args: object, clock: Callable[[], float], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._clock = clock
+
+    def get_timestamp(self) -> int:
+        return int(self._clock())
+
+
+class ConsentCodec:
+    """Signs and verifies consent cookie values.
+
+    The first secret key signs; every key verifies (rotation: put the new key first,
+    keep the old one after it for `expiry_days`, then drop it). The signature's max
+    age is `expiry_days`, like the cookie's Max-Age. The payload is compact:
+    ``c1~<revision>~<category>.<category>~<consent id>`` plus timestamp and signature.
+    """
+
+    def __init__(self, config: ConsentConfig, *, clock: Callable[[], float] = time.time) -> None:
+        # itsdangerous signs with the *last* key of its list and tries them newest first.
+        self._signer = _ClockedSigner(
+            list(reversed(config.secret_keys)),
+            salt=SALT,
+            digest_method=hashlib.sha256,
+            clock=clock,
+        )
+        self._clock = clock
+        self._revision = config.policy_revision
+        self._known = frozenset(config.category_names)
+        self._max_age = config.max_age
+
+    def encode(self, categories: Iterable[str], *, consent_id: str | None = None) -> str:
+        granted = sorted((set(categories) & self._known) - {NECESSARY})
+        consent_id = consent_id or secrets.token_urlsafe(9)
+        payload = _SEPARATOR.join((_FORMAT, str(self._revision), ".".join(granted), consent_id))
+        return self._signer.sign(payload).decode("ascii")
+
+    def decode(self, raw: str | None) -> Consent:
+        """The consent in a cookie value; `NO_CHOICE` for anything not valid now."""
+        if not raw or len(raw) > 1024:
+            return NO_CHOICE
+        try:
+            payload, signed_at = self._signer.unsign(
+                raw, max_age=self._max_age, return_timestamp=True
+            )
+            fmt, revision, granted, consent_id = payload.decode("ascii").split(_SEPARATOR)
+        except (BadData, UnicodeDecodeError, ValueError):
+            return NO_CHOICE
+        if fmt != _FORMAT or revision != str(self._revision) or not consent_id:
+            return NO_CHOICE
+        if signed_at.timestamp() > self._clock() + 300:  # from the future: clock skew or forgery
+            return NO_CHOICE
+        names = frozenset(granted.split(".")) if granted else frozenset()
+        return Consent(
+            names & self._known,
+            revision=self._revision,
+            given_at=signed_at.astimezone(UTC),
+            consent_id=consent_id,
+        )
+
+    def deferred(self, raw: str | None) -> Consent:
+        """A `Consent` for `raw` that verifies the signature only when first read."""
+        if raw is None:
+            return NO_CHOICE
+        return _DeferredConsent(lambda: self.decode(raw))
+
+    def expires_at(self, consent: Consent) -> datetime | None:
+        if consent.given_at is None:
+            return None
+        return datetime.fromtimestamp(consent.given_at.timestamp() + self._max_age, UTC)
+
+
+def read_cookie(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
+    """The value of cookie `name` in the request's Cookie header(s), without parsing the rest."""
+    for key, value in headers:
+        if key != b"cookie":
+            continue
+        start = 0
+        while True:
+            at = value.find(name, start)
+            if at < 0:
+                break
+            end = at + len(name)
+            before = value[:at].rstrip(b" \t")
+            if (not before or before.endswith(b";")) and value[end : end + 1] == b"=":
+                stop = value.find(b";", end)
+                raw = value[end + 1 : stop if stop >= 0 else len(value)].strip(b' \t"')
+                try:
+                    return raw.decode("ascii")
+                except UnicodeDecodeError:
+                    return None
+            start = end
+    return None
+
+
+def cookie_names(headers: Iterable[tuple[bytes, bytes]]) -> list[str]:
+    """Names of every cookie the request carries (for expiring refused ones)."""
+    names: list[str] = []
+    for key, value in headers:
+        if key == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                name = part.split("=", 1)[0].strip()
+                if name:
+                    names.append(name)
+    return names
+
+
+def set_cookie_header(
+    name: str,
+    value: str,
+    *,
+    max_age: int,
+    secure: bool,
+    samesite: str,
+    domain: str | None = None,
+    http_only: bool = True,
+    clock: Callable[[], float] = time.time,
+) -> bytes:
+    parts = [f"{name}={value}", f"Max-Age={max_age}"]
+    parts.append("Expires=" + formatdate(clock() + max_age if max_age else 0, usegmt=True))
+    if domain:
+        parts.append(f"Domain={domain}")
+    parts.append("Path=/")
+    if http_only:
+        parts.append("HttpOnly")
+    if secure:
+        parts.append("Secure")
+    parts.append(f"SameSite={samesite.capitalize()}")
+    return "; ".join(parts).encode("latin-1")

@@ -1,0 +1,348 @@
+"""The consent endpoints under `endpoint_prefix` (default `/_consent`).
+
+    POST /choice      choice=accept|reject|save|grant [category=...] [next=/path]
+    POST /withdraw    [next=/path]
+    GET  /status      JSON: decided, categories, revision, given_at, expires_at
+    GET  /preferences the preferences as a page of its own (for links, without JS)
+    GET  /static/...  consent.css, consent.js, consent-mode.js (content-hashed, cached)
+
+Form posts (no JavaScript) are answered with 303 to a same-origin `next`; requests
+that accept JSON get JSON. Every answer carries `Cache-Control: no-store`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from .assets import Assets
+from .banner import BannerRenderer
+from .config import NECESSARY, ConsentConfig
+from .cookie import Consent, ConsentCodec, cookie_names, read_cookie, set_cookie_header
+from .locales import choose_language
+from .rules import TrackerRules
+
+logger = logging.getLogger("asgi_consent")
+
+CHOICES = ("accept", "reject", "save", "grant")
+_MAX_FIELDS = 64
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def safe_next(value: object) -> str:
+    """`value` if it is a path on this site, else "/": no open redirects."""
+    if not isinstance(value, str) or not value or len(value) > 2048:
+        return "/"
+    if not value.startswith("/") or value.startswith(("//", "/\\")):
+        return "/"
+    # Browsers drop tabs and newlines and read "\" as "/" in URLs: "/\t/evil.com"
+    # would become "//evil.com".
+    if any(ord(ch) < 0x21 or ord(ch) > 0x7E or ch == "\\" for ch in value):
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return value
+
+
+def _strip_default_port(netloc: str) -> str:
+    for suffix in (":80", ":443"):
+        if netloc.endswith(suffix):
+            return netloc[: -len(suffix)]
+    return netloc
+
+
+def is_same_origin(headers: Headers, trusted: Sequence[str]) -> bool:
+    """Origin (else Referer) names this host or a trusted origin. Neither: not a browser's
+    cross-site post (browsers send Origin on every cross-site POST)."""
+    if headers.get("sec-fetch-site") == "cross-site":
+        return False
+    origin = headers.get("origin") or headers.get("referer")
+    if origin is None:
+        return True
+    parts = urlsplit(origin.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False  # "null", file:, a sandboxed frame
+    if f"{parts.scheme}://{parts.netloc}".lower() in trusted:
+        return True
+    host = headers.get("host", "")
+    return _strip_default_port(parts.netloc.lower()) == _strip_default_port(host.lower())
+
+
+def parent_domains(host: str) -> list[str]:
+    """example.com for www.example.com: where a tracker may have set its cookies."""
+    host = host.split(":", 1)[0].lower().rstrip(".")
+    if not host or host.replace(".", "").isdigit() or host.startswith("["):
+        return []
+    labels = host.split(".")
+    return [".".join(labels[i:]) for i in range(len(labels) - 1)]
+
+
+class ConsentEndpoints:
+    def __init__(
+        self,
+        config: ConsentConfig,
+        codec: ConsentCodec,
+        rules: TrackerRules,
+        banner: BannerRenderer,
+        assets: Assets,
+    ) -> None:
+        self._config = config
+        self._codec = codec
+        self._rules = rules
+        self._banner = banner
+        self._assets = assets
+        self._cookie_name = config.cookie_name.encode()
+        self._known = frozenset(config.category_names)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"][len(self._config.endpoint_prefix) :]
+        method = scope["method"]
+        request = Request(scope, receive)
+        routes = {
+            "/choice": ("POST", self._choice),
+            "/withdraw": ("POST", self._withdraw),
+            "/status": ("GET", self._status),
+            "/preferences": ("GET", self._preferences),
+        }
+        if path.startswith("/static/") and method in ("GET", "HEAD"):
+            response = self._static(path[len("/static/") :])
+        elif path not in routes:
+            response = PlainTextResponse("Not Found", status_code=404)
+        else:
+            allowed, handler = routes[path]
+            if method != allowed and not (allowed == "GET" and method == "HEAD"):
+                response = PlainTextResponse(
+                    "Method Not Allowed", status_code=405, headers={"Allow": allowed}
+                )
+            else:
+                try:
+                    response = await handler(request)
+                except BadRequest as error:
+                    response = self._error(request, error.status, error.detail)
+        if "cache-control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        await response(scope, receive, send)
+
+    # -- handlers ---------------------------------------------------------------
+
+    async def _choice(self, request: Request) -> Response:
+        self._check_origin(request)
+        fields = await self._read_fields(request)
+        choice = fields.get("choice")
+        if not isinstance(choice, str) or choice not in CHOICES:
+            raise BadRequest(400, f"choice must be one of {', '.join(CHOICES)}")
+        categories = fields.get("categories", [])
+        if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+            raise BadRequest(400, "categories must be a list of category names")
+        unknown = set(categories) - self._known
+        if unknown:
+            raise BadRequest(400, f"unknown category: {sorted(unknown)[0]}")
+        previous = self._current(request)
+        gpc = self._config.honor_gpc and request.headers.get("sec-gpc") == "1"
+        if choice == "accept":
+            chosen = set(self._known)
+            if self._config.mode == "choice" and gpc:
+                chosen.discard("marketing")  # GPC: only an explicit switch grants marketing
+        elif choice == "reject":
+            chosen = {NECESSARY}
+        elif choice == "save":
+            chosen = {NECESSARY, *categories}
+        else:  # grant: add to what was already granted (a click-to-load placeholder)
+            if not categories:
+                raise BadRequest(400, "grant needs a category")
+            chosen = set(previous.categories) | set(categories)
+        value = self._codec.encode(chosen)
+        response = self._respond(request, self._codec.decode(value), fields.get("next"))
+        self._set_consent_cookie(request, response, value)
+        self._expire_refused(request, response, frozenset(self._known - chosen))
+        return response
+
+    async def _withdraw(self, request: Request) -> Response:
+        self._check_origin(request)
+        fields = await self._read_fields(request)
+        response = self._respond(request, Consent(), fields.get("next"))
+        self._set_consent_cookie(request, response, "", max_age=0)
+        self._expire_refused(request, response, frozenset(self._known - {NECESSARY}))
+        return response
+
+    async def _status(self, request: Request) -> Response:
+        return JSONResponse(self._state(self._current(request)))
+
+    async def _preferences(self, request: Request) -> Response:
+        consent = self._current(request)
+        language = choose_language(self._config, request)
+        next_path = safe_next(request.query_params.get("next"))
+        granted = consent.categories if consent.decided else frozenset()
+        body = self._banner.preferences_page(language, granted, next_path)
+        return Response(body, media_type="text/html; charset=utf-8")
+
+    def _static(self, file_name: str) -> Response:
+        asset = self._assets.find(file_name)
+        if asset is None:
+            return PlainTextResponse("Not Found", status_code=404)
+        return Response(
+            asset.body,
+            media_type=asset.media_type,
+            headers={
+                "Cache-Control": "public, max-age=31536000, immutable",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    # -- helpers ----------------------------------------------------------------
+
+    def _current(self, request: Request) -> Consent:
+        return self._codec.decode(read_cookie(request.scope["headers"], self._cookie_name))
+
+    def _check_origin(self, request: Request) -> None:
+        if not is_same_origin(request.headers, self._config.trusted_origins):
+            raise BadRequest(403, "cross-site consent posts are refused")
+
+    async def _read_fields(self, request: Request) -> Mapping[str, Any]:
+        limit = self._config.max_body_size
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                raise BadRequest(400, "bad Content-Length")
+            if int(declared) > limit:
+                raise BadRequest(413, f"body over {limit} bytes")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise BadRequest(413, f"body over {limit} bytes")
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if not body:
+            return {}
+        if media_type == "application/json":
+            return _parse_json(bytes(body))
+        if media_type in ("application/x-www-form-urlencoded", ""):
+            return _parse_form(bytes(body))
+        raise BadRequest(415, "send application/x-www-form-urlencoded or application/json")
+
+    def _wants_json(self, request: Request) -> bool:
+        accept = request.headers.get("accept", "")
+        content_type = request.headers.get("content-type", "")
+        return "application/json" in accept or content_type.startswith("application/json")
+
+    def _state(self, consent: Consent) -> dict[str, Any]:
+        expires = self._codec.expires_at(consent)
+        return {
+            "decided": consent.decided,
+            "categories": sorted(consent.categories) if consent.decided else [NECESSARY],
+            "revision": self._config.policy_revision,
+            "given_at": consent.given_at.isoformat() if consent.given_at else None,
+            "expires_at": expires.isoformat() if expires else None,
+            "consent_id": consent.consent_id,
+        }
+
+    def _respond(self, request: Request, consent: Consent, next_value: object) -> Response:
+        target = safe_next(next_value)
+        if self._wants_json(request):
+            state = self._state(consent)
+            if consent.decided and self._config.settings_button:
+                language = choose_language(self._config, request)
+                state["settings_html"] = self._banner.settings_fragment(
+                    language, consent.categories, target
+                )
+            return JSONResponse(state)
+        return RedirectResponse(target, status_code=303)
+
+    def _error(self, request: Request, status: int, detail: str) -> Response:
+        if self._wants_json(request):
+            return JSONResponse({"error": detail}, status_code=status)
+        return PlainTextResponse(detail, status_code=status)
+
+    def _secure(self, request: Request) -> bool:
+        if self._config.cookie_secure is not None:
+            return self._config.cookie_secure
+        return request.url.scheme == "https" or self._config.cookie_samesite == "none"
+
+    def _set_consent_cookie(
+        self, request: Request, response: Response, value: str, *, max_age: int | None = None
+    ) -> None:
+        cfg = self._config
+        header = set_cookie_header(
+            cfg.cookie_name,
+            value,
+            max_age=cfg.max_age if max_age is None else max_age,
+            secure=self._secure(request),
+            samesite=cfg.cookie_samesite,
+            domain=cfg.cookie_domain,
+        )
+        response.raw_headers.append((b"set-cookie", header))
+
+    def _expire_refused(
+        self, request: Request, response: Response, refused: frozenset[str]
+    ) -> None:
+        """Expire the refused categories' cookies the browser sent, on every domain
+        they may have been set for (trackers set theirs on the parent domain)."""
+        names = self._rules.cookies_of(cookie_names(request.scope["headers"]), refused)
+        if not names:
+            return
+        host = request.headers.get("host", "")
+        domains: list[str | None] = [None, *parent_domains(host)]
+        domains += [d for d in self._config.cookie_parent_domains if d not in domains]
+        secure = self._secure(request)
+        for name in dict.fromkeys(names):
+            for domain in domains:
+                header = set_cookie_header(
+                    name,
+                    "",
+                    max_age=0,
+                    secure=secure,
+                    samesite="lax",
+                    domain=domain,
+                    http_only=False,
+                )
+                response.raw_headers.append((b"set-cookie", header))
+
+
+def _parse_form(body: bytes) -> Mapping[str, Any]:
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            strict_parsing=False,
+            max_num_fields=_MAX_FIELDS,
+        )
+    except (UnicodeDecodeError, ValueError) as error:
+        raise BadRequest(400, "malformed form body") from error
+    fields: dict[str, Any] = {"categories": []}
+    for key, value in pairs:
+        if key == "category":
+            fields["categories"].append(value)
+        elif key in ("choice", "next"):
+            if key in fields:
+                raise BadRequest(400, f"{key} given twice")
+            fields[key] = value
+    return fields
+
+
+def _parse_json(body: bytes) -> Mapping[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as error:
+        raise BadRequest(400, "malformed JSON body") from error
+    if not isinstance(data, dict):
+        raise BadRequest(400, "the JSON body must be an object")
+    fields: dict[str, Any] = {"categories": data.get("categories", [])}
+    for key in ("choice", "next"):
+        if key in data:
+            fields[key] = data[key]
+    return fields

@@ -1,0 +1,171 @@
+"""Built-in translations, language negotiation and the texts of one banner.
+
+Each `<code>.json` beside this file holds every text of the banner in one language.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from starlette.requests import Request
+
+from ..config import ConsentConfig, Text
+
+TEXT_KEYS = (
+    "title",
+    "message",
+    "accept_text",
+    "reject_text",
+    "preferences_text",
+    "save_text",
+    "policy_text",
+    "settings_text",
+    "withdraw_text",
+    "preferences_title",
+    "close_text",
+    "always_on_text",
+    "gpc_notice",
+    "placeholder_text",
+    "placeholder_button",
+)
+
+
+@cache
+def available_languages() -> frozenset[str]:
+    folder = resources.files(__package__)
+    return frozenset(
+        entry.name.removesuffix(".json")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".json")
+    )
+
+
+@cache
+def builtin(language: str) -> Mapping[str, Any]:
+    """The built-in translation for `language` (a code from `available_languages()`)."""
+    text = resources.files(__package__).joinpath(f"{language}.json").read_text("utf-8")
+    loaded: Mapping[str, Any] = json.loads(text)
+    return loaded
+
+
+def parse_accept_language(header: str) -> list[str]:
+    """Language tags from an Accept-Language header, best first (q-values honoured)."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")[:32]):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip().lower()
+        if not tag or tag == "*" or len(tag) > 35:
+            continue
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if 0.0 < quality <= 1.0:
+            ranked.append((-quality, index, tag))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def best_language(candidates: list[str], supported: frozenset[str]) -> str | None:
+    """The first candidate we support, exactly ("pt-br") or by its primary tag ("pt")."""
+    for tag in candidates:
+        if tag in supported:
+            return tag
+        primary = tag.split("-", 1)[0]
+        if primary in supported:
+            return primary
+    return None
+
+
+@cache
+def supported_languages(config: ConsentConfig) -> frozenset[str]:
+    """Languages the banner can be shown in: built-in ones and those the config names."""
+    languages = set(available_languages())
+    for name in ("title", "message", "accept_text", "reject_text", "policy_text"):
+        value = getattr(config, name)
+        if isinstance(value, Mapping):
+            languages.update(value)
+    return frozenset(languages)
+
+
+def _pick(value: Text | None, language: str, default_language: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    for code in (language, language.split("-", 1)[0], default_language, "en"):
+        if code in value:
+            return value[code]
+    return next(iter(value.values()))
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    """Every text of one banner, in one language, not yet escaped."""
+
+    language: str
+    direction: str
+    strings: Mapping[str, str]
+    labels: Mapping[str, str]
+    descriptions: Mapping[str, str]
+
+    def __getitem__(self, key: str) -> str:
+        return self.strings[key]
+
+
+@cache
+def _texts(config: ConsentConfig, language: str) -> Texts:
+    base_language = language if language in available_languages() else None
+    if base_language is None:
+        primary = language.split("-", 1)[0]
+        base_language = primary if primary in available_languages() else config.default_language
+    if base_language not in available_languages():
+        base_language = "en"
+    base = builtin(base_language)
+    english = builtin("en")
+    strings: dict[str, str] = {}
+    for key in TEXT_KEYS:
+        own = _pick(getattr(config, key, None), language, config.default_language)
+        strings[key] = own if own is not None else base.get(key, english[key])
+    labels: dict[str, str] = {}
+    descriptions: dict[str, str] = {}
+    for category in config.categories_list:
+        builtin_cat = base["categories"].get(category.name, {})
+        labels[category.name] = _pick(category.label, language, config.default_language) or (
+            builtin_cat.get("label", category.name)
+        )
+        descriptions[category.name] = _pick(
+            category.description, language, config.default_language
+        ) or builtin_cat.get("description", "")
+    return Texts(language, base.get("dir", "ltr"), strings, labels, descriptions)
+
+
+def texts_for(config: ConsentConfig, language: str) -> Texts:
+    """The banner's texts in `language`: the config's own texts first, then built-ins."""
+    return _texts(config, language)
+
+
+def choose_language(config: ConsentConfig, request: Request) -> str:
+    """The banner language: `language`, else `language_selector(request)`, else
+    Accept-Language (q-values honoured), else `default_language`."""
+    if config.language:
+        return config.language
+    supported = supported_languages(config)
+    if config.language_selector is not None:
+        chosen = config.language_selector(request)
+        if chosen:
+            found = best_language([chosen.lower()], supported)
+            if found:
+                return found
+    header = request.headers.get("accept-language")
+    if header:
+        found = best_language(parse_accept_language(header), supported)
+        if found:
+            return found
+    return config.default_language

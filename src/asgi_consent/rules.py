@@ -1,0 +1,176 @@
+"""Compiled tracker rules: which category a URL, an inline script or a cookie belongs to.
+
+Built once per middleware from the catalogue (`trackers.py`) and the config's own
+additions; every lookup on the request path is a few dict probes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .config import ConsentConfig
+from .trackers import CATALOGUE, Tracker
+
+URL_KINDS = ("script", "iframe", "pixel")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    category: str
+    provider: str
+
+
+def _split_pattern(pattern: str) -> tuple[str, str]:
+    pattern = pattern.strip().lower()
+    for scheme in ("https://", "http://", "//"):
+        pattern = pattern.removeprefix(scheme)
+    host, slash, rest = pattern.partition("/")
+    return host.removeprefix("www."), (slash + rest) if slash else ""
+
+
+def split_url(url: bytes | str) -> tuple[str, str] | None:
+    """(host, path-and-query) of an absolute or protocol-relative URL, lower case; else None."""
+    text = url.decode("latin-1") if isinstance(url, bytes) else url
+    text = text.strip().lower()
+    if text.startswith("//"):
+        rest = text[2:]
+    elif text.startswith(("https://", "http://")):
+        rest = text.split("//", 1)[1]
+    else:
+        return None
+    host, slash, path = rest.partition("/")
+    if not slash:
+        host, question, query = host.partition("?")
+        path = "/" + question + query if question else "/"
+    else:
+        path = "/" + path
+    host = host.rsplit("@", 1)[-1].split(":", 1)[0].rstrip(".")
+    return host, path
+
+
+@dataclass
+class _UrlTable:
+    by_host: dict[str, list[tuple[str, Match]]] = field(default_factory=dict)
+
+    def add(self, pattern: str, match: Match) -> None:
+        host, path = _split_pattern(pattern)
+        if host:
+            self.by_host.setdefault(host, []).append((path, match))
+
+    def lookup(self, url: bytes | str) -> Match | None:
+        parts = split_url(url)
+        if parts is None:
+            return None
+        host, path = parts
+        labels = host.split(".")
+        for start in range(len(labels) - 1):
+            entries = self.by_host.get(".".join(labels[start:]))
+            if entries:
+                for prefix, match in entries:
+                    if path.startswith(prefix):
+                        return match
+        return None
+
+
+def _cookie_matcher(pattern: str) -> tuple[str, bool]:
+    return (pattern[:-1], True) if pattern.endswith("*") else (pattern, False)
+
+
+class TrackerRules:
+    """Lookups over the catalogue and the config's `tracker_*` additions.
+
+    Config additions come first, so a site can move a catalogue entry to another
+    category. `data-consent` markup in the page always wins over both.
+    """
+
+    def __init__(self, config: ConsentConfig) -> None:
+        trackers: list[Tracker] = []
+        for category, urls in config.tracker_urls.items():
+            trackers.append(
+                Tracker(
+                    name=f"config:{category}",
+                    category=category,
+                    provider="",
+                    script_urls=tuple(urls),
+                    iframe_urls=tuple(urls),
+                    pixel_urls=tuple(urls),
+                )
+            )
+        for category, inline in config.tracker_markers.items():
+            trackers.append(
+                Tracker(f"config:{category}", category, "", inline_markers=tuple(inline))
+            )
+        for category, names in config.tracker_cookies.items():
+            trackers.append(Tracker(f"config:{category}", category, "", cookies=tuple(names)))
+        if config.block_catalogue:
+            known = set(config.category_names)
+            trackers.extend(t for t in CATALOGUE if t.category in known)
+        self._tables = {kind: _UrlTable() for kind in URL_KINDS}
+        markers: list[tuple[bytes, str]] = []
+        exact: dict[str, str] = {}
+        prefixes: list[tuple[str, str]] = []
+        for tracker in trackers:
+            provider = tracker.provider or tracker.name
+            match = Match(tracker.category, provider)
+            for kind, patterns in (
+                ("script", tracker.script_urls),
+                ("iframe", tracker.iframe_urls),
+                ("pixel", tracker.pixel_urls),
+            ):
+                for pattern in patterns:
+                    self._tables[kind].add(pattern, match)
+            markers.extend((m.lower().encode(), tracker.category) for m in tracker.inline_markers)
+            for pattern in tracker.cookies:
+                name, is_prefix = _cookie_matcher(pattern)
+                if is_prefix:
+                    prefixes.append((name, tracker.category))
+                else:
+                    exact.setdefault(name, tracker.category)
+        self._markers = tuple(markers)
+        self._cookie_exact = exact
+        self._cookie_prefixes = tuple(prefixes)
+
+    def url(self, kind: str, url: bytes | str) -> Match | None:
+        """The tracker a `<script src>`, `<iframe src>` or `<img src>` URL belongs to."""
+        return self._tables[kind].lookup(url)
+
+    def any_url(self, url: bytes | str) -> Match | None:
+        for kind in URL_KINDS:
+            found = self._tables[kind].lookup(url)
+            if found:
+                return found
+        return None
+
+    def inline(self, body_lower: bytes, blocked: frozenset[str]) -> str | None:
+        """The first blocked category whose marker occurs in an inline script body."""
+        for marker, category in self._markers:
+            if category in blocked and marker in body_lower:
+                return category
+        return None
+
+    def has_markers_for(self, blocked: Iterable[str]) -> bool:
+        wanted = set(blocked)
+        return any(category in wanted for _, category in self._markers)
+
+    def cookie_category(self, name: str) -> str | None:
+        """The category a cookie name belongs to (`_ga` -> analytics), None if unknown."""
+        found = self._cookie_exact.get(name)
+        if found:
+            return found
+        for prefix, category in self._cookie_prefixes:
+            if name.startswith(prefix):
+                return category
+        return None
+
+    def cookies_of(self, names: Sequence[str], refused: frozenset[str]) -> list[str]:
+        return [n for n in names if self.cookie_category(n) in refused]
+
+
+def cookie_names_by_category(rules: TrackerRules, names: Iterable[str]) -> Mapping[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for name in names:
+        category = rules.cookie_category(name)
+        if category:
+            grouped.setdefault(category, []).append(name)
+    return grouped
