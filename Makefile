@@ -12,6 +12,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	# axe-core (npm) for the accessibility tests, kept out of the repo in .cache/
+	npm install --silent --no-audit --no-fund --prefix .cache/npm axe-core@4
 	touch $@
 
 demo: $(VENV)/.installed
