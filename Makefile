@@ -22,7 +22,7 @@ demo: $(VENV)/.installed
 test: lint typecheck pytest
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests demo benchmarks
+	$(VENV)/bin/ruff check src tests demo benchmarks scripts
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy src
@@ -39,7 +39,7 @@ fuzz: $(VENV)/.installed
 	$(PY) benchmarks/fuzz.py -max_total_time=$${FUZZ_SECONDS:-120}
 
 screenshots: $(VENV)/.installed
-	$(PY) -m demo.screenshots
+	$(PY) scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -321,6 +321,10 @@ class HtmlRewriter:
             return self._script(buf, lower, start, stop, attrs, out, final)
         if name == b"noscript":
             return self._noscript(buf, lower, start, stop, out, final)
+        loads = (b"href",) if name == b"link" else (b"src", b"srcset")
+        if not any(attr in attrs for attr in loads):
+            self._emit(out, tag)  # nothing it could load: already inert, or empty
+            return stop
         category, provider = self._element_category(name, attrs)
         if category is None or category not in self._plan.blocked:
             self._emit(out, tag)
