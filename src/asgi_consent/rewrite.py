@@ -26,7 +26,7 @@ TAIL_LIMIT = 256 * 1024
 # Start or end of a tag that matters, in the lower-cased buffer. The lookahead needs
 # one byte after the name, so a name cut by a chunk boundary is simply not matched yet.
 _MARKER = re.compile(
-    rb"<(?:!--|(/?)(script|iframe|img|noscript|link|body|head|style|textarea|title|xmp)"
+    rb"<(?:!--|(/?)(s(?:cript|tyle)|i(?:mg|frame)|noscript|link|body|head|t(?:itle|extarea)|xmp)"
     rb"(?=[\s/>]))"
 )
 # The rest of a tag after its name: quotes count only as attribute values.
@@ -35,6 +35,7 @@ _ATTRIBUTE = re.compile(
     rb"""([^\s"'>/=][^\s"'>/=]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?"""
 )
 _RAW_TEXT = {b"style", b"textarea", b"title", b"xmp"}
+_LOADERS = {b"img", b"iframe", b"link"}
 # <script type> values a browser executes (the HTML spec's JavaScript MIME types).
 _JS_TYPES = {
     b"",
@@ -75,26 +76,30 @@ class RewritePlan:
 
 
 class _Attributes:
-    """The attributes of one tag, as spans into the tag's bytes (lower-cased copy)."""
+    """The attributes of one tag (values from the lower-cased copy; first one wins)."""
 
-    __slots__ = ("spans",)
+    __slots__ = ("values", "_tag", "_start")
 
     def __init__(self, lower_tag: bytes, start: int) -> None:
-        self.spans: dict[bytes, tuple[int, int, bytes]] = {}
-        for m in _ATTRIBUTE.finditer(lower_tag, start):
-            name = m.group(1)
-            if name not in self.spans:
-                value = m.group(2) if m.group(2) is not None else m.group(3)
-                if value is None:
-                    value = m.group(4) or b""
-                self.spans[name] = (m.start(), m.end(), value.strip())
+        self._tag = lower_tag
+        self._start = start
+        self.values: dict[bytes, bytes] = {}
+        for name, double, single, bare in _ATTRIBUTE.findall(lower_tag, start):
+            if name not in self.values:
+                self.values[name] = (double or single or bare).strip()
 
     def get(self, name: bytes) -> bytes | None:
-        found = self.spans.get(name)
-        return found[2] if found else None
+        return self.values.get(name)
 
     def __contains__(self, name: bytes) -> bool:
-        return name in self.spans
+        return name in self.values
+
+    def span(self, name: bytes) -> tuple[int, int]:
+        """Where attribute `name` (name and value) sits in the tag; only for edits."""
+        for m in _ATTRIBUTE.finditer(self._tag, self._start):
+            if m.group(1) == name:
+                return m.start(), m.end()
+        raise KeyError(name)
 
 
 def _escape_attr(value: bytes) -> bytes:
@@ -111,9 +116,9 @@ def _edit_tag(
 ) -> bytes:
     """`tag` with some attribute names renamed and `add` put right after the tag name."""
     edits = sorted(
-        (attrs.spans[old][0], attrs.spans[old][0] + len(old), new)
+        (attrs.span(old)[0], attrs.span(old)[0] + len(old), new)
         for old, new in rename.items()
-        if old in attrs.spans
+        if old in attrs
     )
     out = [tag[: 1 + name_length], add]
     at = 1 + name_length
@@ -129,7 +134,8 @@ class HtmlRewriter:
 
     def __init__(self, plan: RewritePlan) -> None:
         self._plan = plan
-        self._scan = plan.scans
+        self._scanning = plan.scans
+        self._mark = 0  # start of the bytes not yet copied out (scan mode)
         self._buf = bytearray()  # input not yet decided on
         self._raw_end: bytes | None = None  # closing marker of the raw text we are inside
         self._tail: bytearray | None = None  # output held from the latest </body>
@@ -194,10 +200,10 @@ class HtmlRewriter:
     def _feed(self, chunk: bytes, *, final: bool) -> bytes:
         out: list[bytes] = []
         lower = chunk.lower()
-        if not self._scan and b"text/plain" not in lower:
+        if not self._scanning and b"text/plain" not in lower:
             self._feed_fast(chunk, lower, out, final=final)
         else:
-            self._scan = True
+            self._scanning = True
             self._buf += chunk
             self._feed_scan(out, final=final)
         return b"".join(out)
@@ -222,66 +228,73 @@ class HtmlRewriter:
     def _feed_scan(self, out: list[bytes], *, final: bool) -> None:
         buf = bytes(self._buf)
         lower = buf.lower()
-        pos = self._scan_from(buf, lower, 0, out, final=final, in_noscript=False)
+        self._mark = 0
+        pos = self._scan(buf, lower, 0, len(buf), out, final=final, in_noscript=False)
+        self._emit(out, buf[self._mark : pos])
         del self._buf[:pos]
 
-    def _scan_from(  # noqa: C901 - one state machine, kept in one place
+    def _replace(self, buf: bytes, out: list[bytes], start: int, stop: int, new: bytes) -> None:
+        """Output `new` instead of buf[start:stop]; bytes before it are copied through."""
+        self._emit(out, buf[self._mark : start])
+        self._emit(out, new)
+        self._mark = stop
+
+    # Bytes between self._mark and the scan position are decided and unchanged: they
+    # are copied out in one slice when something is replaced or the scan stops.
+
+    def _scan(  # noqa: C901 - one state machine, kept in one place
         self,
         buf: bytes,
         lower: bytes,
         pos: int,
+        end: int,
         out: list[bytes],
         *,
         final: bool,
         in_noscript: bool,
     ) -> int:
-        end = len(buf)
+        """Scan buf[pos:end]; return where the next feed must start again."""
+        search = _MARKER.search
         while pos < end:
             if self._raw_end is not None:
-                close = lower.find(self._raw_end, pos)
+                close = lower.find(self._raw_end, pos, end)
                 if close < 0:
                     keep = 0 if final else len(self._raw_end) - 1
-                    stop = max(pos, end - keep)
-                    self._emit(out, buf[pos:stop])
-                    return stop
-                if self._raw_end == b"-->":
-                    close += 3
-                self._emit(out, buf[pos:close])
-                pos = close
+                    return max(pos, end - keep)
+                # past the closing marker: the rest of an end tag is plain text
+                pos = close + len(self._raw_end)
                 self._raw_end = None
                 continue
-            m = _MARKER.search(lower, pos)
+            m = search(lower, pos, end)
             if m is None:
-                stop = end if final else end - _partial_tag_length(lower)
-                stop = max(stop, pos)
-                self._emit(out, buf[pos:stop])
-                return stop
+                return end if final else max(pos, end - _partial_tag_length(lower, end))
             start = m.start()
-            self._emit(out, buf[pos:start])
-            pos = start
             name = m.group(2)
             if name is None:  # a comment
                 self._raw_end = b"-->"
-                self._emit(out, buf[start : start + 2])
                 pos = start + 2
                 continue
             if m.group(1):  # an end tag
-                if name == b"body" and not in_noscript:
+                if name == b"body" and not in_noscript and self._plan.before_body_end:
+                    self._replace(buf, out, start, start, b"")
                     self._body_end(out)
-                self._emit(out, buf[start : m.end()])
                 pos = m.end()
                 continue
             window = min(end, start + HOLD_LIMIT)
             tag_end = _TAG_REST.match(lower, m.end(), window)
             if tag_end is None:
                 if final or window < end:
-                    # An unfinished tag: give up on it, as a browser would see text.
-                    self._emit(out, buf[start : m.end()])
-                    pos = m.end()
+                    pos = m.end()  # an unfinished tag: a browser would show it as text
                     continue
                 return start
             stop = tag_end.end()
-            handled = self._tag(buf, lower, start, stop, name, out, final, in_noscript)
+            if name in _LOADERS and (
+                not self._plan.blocked
+                or (b"//" not in lower[start:stop] and b"data-consent" not in lower[start:stop])
+            ):
+                pos = stop  # a first-party image or frame: nothing to do
+                continue
+            handled = self._tag(buf, lower, start, stop, end, name, out, final, in_noscript)
             if handled is None:
                 return start  # wait for more input
             pos = handled
@@ -293,57 +306,53 @@ class HtmlRewriter:
         lower: bytes,
         start: int,
         stop: int,
+        end: int,
         name: bytes,
         out: list[bytes],
         final: bool,
         in_noscript: bool,
     ) -> int | None:
         """Handle one complete start tag; return where to go on, or None to wait for input."""
-        tag = buf[start:stop]
         if name in _RAW_TEXT:
-            self._emit(out, tag)
             self._raw_end = b"</" + name
             return stop
+        if name == b"script":
+            return self._script(buf, lower, start, stop, end, out, final)
         if name == b"head" or name == b"body":
             if not self._head_done and not in_noscript:
                 self._head_done = True
-                if name == b"head":
-                    self._emit(out, tag + self._plan.head_start)
-                    return stop
-                self._emit(out, self._plan.head_start)
-            self._emit(out, tag)
+                at = stop if name == b"head" else start
+                self._replace(buf, out, at, at, self._plan.head_start)
             return stop
-        if not self._plan.blocked and name != b"script":
-            self._emit(out, tag)
+        blocked = self._plan.blocked
+        if not blocked:
             return stop
-        attrs = _Attributes(lower[start:stop], 1 + len(name))
-        if name == b"script":
-            return self._script(buf, lower, start, stop, attrs, out, final)
         if name == b"noscript":
-            return self._noscript(buf, lower, start, stop, out, final)
+            return self._noscript(buf, lower, start, stop, end, out, final)
+        tag_lower = lower[start:stop]
+        # Only an absolute URL can reach a catalogued host; only markup can mark it.
+        if b"//" not in tag_lower and b"data-consent" not in tag_lower:
+            return stop
+        attrs = _Attributes(tag_lower, 1 + len(name))
         loads = (b"href",) if name == b"link" else (b"src", b"srcset")
         if not any(attr in attrs for attr in loads):
-            self._emit(out, tag)  # nothing it could load: already inert, or empty
-            return stop
+            return stop  # nothing it could load: already inert, or empty
         category, provider = self._element_category(name, attrs)
-        if category is None or category not in self._plan.blocked:
-            self._emit(out, tag)
+        if category is None or category not in blocked:
             return stop
+        tag = buf[start:stop]
         add = b"" if b"data-consent" in attrs else b' data-consent="' + category.encode() + b'"'
         if name == b"link":
-            self._emit(
-                out, _edit_tag(tag, attrs, 4, rename={b"href": b"data-consent-href"}, add=add)
-            )
+            new = _edit_tag(tag, attrs, 4, rename={b"href": b"data-consent-href"}, add=add)
+            self._replace(buf, out, start, stop, new)
             return stop
         rename = {b"src": b"data-consent-src", b"srcset": b"data-consent-srcset"}
-        if name == b"iframe":
-            if not in_noscript and self._plan.placeholder is not None:
-                placeholder = self._plan.placeholder(category, provider, self._plan.page_path)
-                self._emit(out, placeholder)
-                add += b" hidden data-consent-hidden"
-            self._emit(out, _edit_tag(tag, attrs, 6, rename=rename, add=add))
-            return stop
-        self._emit(out, _edit_tag(tag, attrs, 3, rename=rename, add=add))
+        before = b""
+        if name == b"iframe" and not in_noscript and self._plan.placeholder is not None:
+            before = self._plan.placeholder(category, provider, self._plan.page_path)
+            add += b" hidden data-consent-hidden"
+        new = _edit_tag(tag, attrs, len(name), rename=rename, add=add)
+        self._replace(buf, out, start, stop, before + new)
         return stop
 
     def _element_category(self, name: bytes, attrs: _Attributes) -> tuple[str | None, str]:
@@ -355,7 +364,7 @@ class HtmlRewriter:
             url = attrs.get(b"src")
             found = rules.url("iframe", url) if url else None
         elif name == b"img":
-            url = attrs.get(b"src")
+            url = attrs.get(b"src") or (attrs.get(b"srcset") or b"").split(b" ")[0]
             found = rules.url("pixel", url) if url else None
         else:  # link: only the kinds that fetch or connect ahead
             rels = set((attrs.get(b"rel") or b"").split())
@@ -371,79 +380,89 @@ class HtmlRewriter:
         lower: bytes,
         start: int,
         stop: int,
-        attrs: _Attributes,
+        end: int,
         out: list[bytes],
         final: bool,
     ) -> int | None:
-        tag = buf[start:stop]
-        script_type = (attrs.get(b"type") or b"").split(b";")[0].strip()
+        self._raw_end = b"</script"
+        tag_lower = lower[start:stop]
         blocked = self._plan.blocked
-        marked = attrs.get(b"data-consent") or attrs.get(b"data-category")
-        if script_type == b"text/plain" and marked:
-            # Inert markup (ours, or vanilla-cookieconsent / Cookiebot style): wake it
-            # up server-side when its category is granted.
-            if marked.decode("latin-1") in self._plan.granted:
-                original = attrs.get(b"data-consent-type") or attrs.get(b"data-type") or b""
-                tag = _set_script_type(tag, attrs, original)
-            self._emit(out, tag)
-            self._raw_end = b"</script"
+        rules = self._plan.rules
+        category: str | None = None
+        if b"type" in tag_lower or b"data-c" in tag_lower:
+            attrs = _Attributes(tag_lower, 7)
+            script_type = (attrs.get(b"type") or b"").split(b";")[0].strip()
+            marked = attrs.get(b"data-consent") or attrs.get(b"data-category")
+            if script_type == b"text/plain" and marked:
+                # Inert markup (ours, or vanilla-cookieconsent / Cookiebot style): wake it
+                # up server-side when its category is granted.
+                if marked.decode("latin-1") in self._plan.granted:
+                    original = attrs.get(b"data-consent-type") or attrs.get(b"data-type") or b""
+                    new = _set_script_type(buf[start:stop], attrs, original)
+                    self._replace(buf, out, start, stop, new)
+                return stop
+            if script_type not in _JS_TYPES or not blocked:
+                return stop
+            if marked:
+                category = marked.decode("latin-1")
+            src = attrs.get(b"src")
+        elif not blocked:
             return stop
-        if script_type not in _JS_TYPES or not blocked:
-            self._emit(out, tag)
-            self._raw_end = b"</script"
-            return stop
-        category = marked.decode("latin-1") if marked else None
-        src = attrs.get(b"src")
-        if category is None and src:
-            found = self._plan.rules.url("script", src)
+        else:
+            attrs = None
+            src = b"" if b"src" in tag_lower else None
+        if category is None and src is not None:
+            if b"//" not in tag_lower:
+                return stop  # a first-party script
+            attrs = attrs or _Attributes(tag_lower, 7)
+            url = attrs.get(b"src")
+            found = rules.url("script", url) if url else None
             category = found.category if found else None
-        if category is None and not src and self._plan.rules.has_markers_for(blocked):
-            window = min(len(buf), start + HOLD_LIMIT)
+        elif category is None and rules.has_markers:
+            window = min(end, start + HOLD_LIMIT)
             close = lower.find(b"</script", stop, window)
             if close < 0:
-                if not final and window == len(buf):
+                if not final and window == end:
+                    self._raw_end = None
                     return None
-                self._emit(out, tag)
-                self._raw_end = b"</script"
                 return stop
-            category = self._plan.rules.inline(lower[stop:close], blocked)
+            category = rules.inline(lower, stop, close, blocked)
         if category is None or category not in blocked:
-            self._emit(out, tag)
-        else:
-            add = b' type="text/plain"'
-            if b"data-consent" not in attrs:
-                add += b' data-consent="' + category.encode() + b'"'
-            self._emit(
-                out, _edit_tag(tag, attrs, 6, rename={b"type": b"data-consent-type"}, add=add)
-            )
-        self._raw_end = b"</script"
+            return stop
+        attrs = attrs or _Attributes(tag_lower, 7)
+        add = b' type="text/plain"'
+        if b"data-consent" not in attrs:
+            add += b' data-consent="' + category.encode() + b'"'
+        new = _edit_tag(buf[start:stop], attrs, 6, rename={b"type": b"data-consent-type"}, add=add)
+        self._replace(buf, out, start, stop, new)
         return stop
 
     def _noscript(
-        self, buf: bytes, lower: bytes, start: int, stop: int, out: list[bytes], final: bool
+        self,
+        buf: bytes,
+        lower: bytes,
+        start: int,
+        stop: int,
+        end: int,
+        out: list[bytes],
+        final: bool,
     ) -> int | None:
         # With scripting on, a browser reads <noscript> as raw text; without it, as
         # markup. We rewrite the pixels and iframes inside for visitors without JS.
-        window = min(len(buf), start + HOLD_LIMIT)
+        window = min(end, start + HOLD_LIMIT)
         close = lower.find(b"</noscript", stop, window)
         if close < 0:
-            if not final and window == len(buf):
+            if not final and window == end:
                 return None
-            self._emit(out, buf[start:stop])
             self._raw_end = b"</noscript"
             return stop
-        self._emit(out, buf[start:stop])
-        inner: list[bytes] = []
-        saved_tail, self._tail = self._tail, None
-        self._scan_from(buf[:close], lower[:close], stop, inner, final=True, in_noscript=True)
+        self._scan(buf, lower, stop, close, out, final=True, in_noscript=True)
         self._raw_end = None
-        self._tail = saved_tail
-        self._emit(out, b"".join(inner))
         return close
 
 
 def _set_script_type(tag: bytes, attrs: _Attributes, script_type: bytes) -> bytes:
-    start, end, _ = attrs.spans[b"type"]
+    start, end = attrs.span(b"type")
     replacement = b'type="' + _escape_attr(script_type) + b'"' if script_type else b""
     return tag[:start] + replacement + tag[end:]
 
@@ -456,7 +475,7 @@ def _partial_marker_length(lower: bytes, marker: bytes) -> int:
     return 0
 
 
-def _partial_tag_length(lower: bytes) -> int:
-    """Bytes at the end that may be an unfinished marker such as `<scri` or `</bod`."""
-    at = lower.rfind(b"<", max(0, len(lower) - 12))
-    return len(lower) - at if at >= 0 else 0
+def _partial_tag_length(lower: bytes, end: int) -> int:
+    """Bytes before `end` that may be an unfinished marker such as `<scri` or `</bod`."""
+    at = lower.rfind(b"<", max(0, end - 12), end)
+    return end - at if at >= 0 else 0

@@ -6,6 +6,7 @@ additions; every lookup on the request path is a few dict probes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -127,7 +128,15 @@ class TrackerRules:
                     prefixes.append((name, tracker.category))
                 else:
                     exact.setdefault(name, tracker.category)
-        self._markers = tuple(markers)
+        # One alternation over every marker: a single C-level scan per inline script.
+        self._marker_category: dict[bytes, str] = {}
+        for marker, category in markers:
+            self._marker_category.setdefault(marker, category)
+        self._marker_search = (
+            re.compile(b"|".join(re.escape(m) for m in self._marker_category)).search
+            if self._marker_category
+            else None
+        )
         self._cookie_exact = exact
         self._cookie_prefixes = tuple(prefixes)
 
@@ -142,16 +151,22 @@ class TrackerRules:
                 return found
         return None
 
-    def inline(self, body_lower: bytes, blocked: frozenset[str]) -> str | None:
-        """The first blocked category whose marker occurs in an inline script body."""
-        for marker, category in self._markers:
-            if category in blocked and marker in body_lower:
-                return category
-        return None
+    @property
+    def has_markers(self) -> bool:
+        return self._marker_search is not None
 
-    def has_markers_for(self, blocked: Iterable[str]) -> bool:
-        wanted = set(blocked)
-        return any(category in wanted for _, category in self._markers)
+    def inline(self, lower: bytes, start: int, end: int, blocked: frozenset[str]) -> str | None:
+        """A blocked category whose marker occurs in lower[start:end] (an inline script)."""
+        search = self._marker_search
+        while search is not None:
+            found = search(lower, start, end)
+            if found is None:
+                return None
+            category = self._marker_category[found.group()]
+            if category in blocked:
+                return category
+            start = found.start() + 1
+        return None
 
     def cookie_category(self, name: str) -> str | None:
         """The category a cookie name belongs to (`_ga` -> analytics), None if unknown."""
