@@ -43,6 +43,7 @@ _THEME_KEYS = (
 # A CSS value we are willing to paste into a custom property: no way out of the
 # declaration or the rule, no url() that could leak a request.
 _SAFE_CSS_VALUE = re.compile(r"[A-Za-z0-9#%.,()\s'\"/+-]{1,120}")
+_CSS_FETCHES = re.compile(r"(?i)(url|image|image-set|cross-fade|element|src)\s*\(|//")
 
 
 class ConfigError(ValueError):
@@ -398,7 +399,11 @@ def _validate(cfg: ConsentConfig) -> None:  # noqa: C901 - one check per field, 
     for key, value in cfg.theme.items():
         if key not in _THEME_KEYS:
             raise ConfigError(f"theme[{key!r}]", key, "one of " + ", ".join(_THEME_KEYS))
-        if not isinstance(value, str) or not _SAFE_CSS_VALUE.fullmatch(value):
+        if (
+            not isinstance(value, str)
+            or not _SAFE_CSS_VALUE.fullmatch(value)
+            or _CSS_FETCHES.search(value)
+        ):
             raise ConfigError(f"theme[{key!r}]", value, "a plain CSS value such as #1a73e8")
     cfg._set("theme", MappingProxyType(dict(cfg.theme)))
 
@@ -414,18 +419,32 @@ def _validate(cfg: ConsentConfig) -> None:  # noqa: C901 - one check per field, 
 
     if not isinstance(cfg.cookie_name, str) or not _COOKIE_NAME.fullmatch(cfg.cookie_name):
         raise ConfigError("cookie_name", cfg.cookie_name, "a cookie name (letters, digits, _ -)")
-    domains = (cfg.cookie_domain, *cfg.cookie_parent_domains)
-    for domain in domains:
-        if domain is not None and (
-            not isinstance(domain, str) or not re.fullmatch(r"\.?[A-Za-z0-9.-]+", domain)
-        ):
-            raise ConfigError("cookie_domain", domain, "a host name such as example.com")
+    if isinstance(cfg.cookie_parent_domains, str) or not isinstance(
+        cfg.cookie_parent_domains, Iterable
+    ):
+        raise ConfigError(
+            "cookie_parent_domains", cfg.cookie_parent_domains, "a list of host names"
+        )
+    for name, domains in (
+        ("cookie_domain", (cfg.cookie_domain,)),
+        ("cookie_parent_domains", tuple(cfg.cookie_parent_domains)),
+    ):
+        for domain in domains:
+            if domain is not None and (
+                not isinstance(domain, str)
+                or not re.fullmatch(r"\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*", domain)
+            ):
+                raise ConfigError(name, domain, "a host name such as example.com")
     cfg._set(
         "cookie_parent_domains", tuple(d.lstrip(".").lower() for d in cfg.cookie_parent_domains)
     )
 
     prefix = cfg.endpoint_prefix
-    if not isinstance(prefix, str) or not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", prefix):
+    if (
+        not isinstance(prefix, str)
+        or not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", prefix)
+        or any(part in (".", "..") for part in prefix.split("/"))
+    ):
         raise ConfigError("endpoint_prefix", prefix, "a path such as /_consent (no trailing slash)")
     origins = tuple(cfg.trusted_origins)
     for origin in origins:

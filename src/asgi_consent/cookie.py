@@ -164,15 +164,16 @@ class ConsentCodec:
         if not raw or len(raw) > 1024:
             return NO_CHOICE
         try:
-            payload, signed_at = self._signer.unsign(
-                raw, max_age=self._max_age, return_timestamp=True
-            )
+            # Age checked here, not by itsdangerous: it refuses any negative age, and
+            # servers behind one load balancer may disagree on the time by a second.
+            payload, signed_at = self._signer.unsign(raw, return_timestamp=True)
             fmt, revision, granted, consent_id = payload.decode("ascii").split(_SEPARATOR)
         except (BadData, UnicodeDecodeError, ValueError):
             return NO_CHOICE
         if fmt != _FORMAT or revision != str(self._revision) or not consent_id:
             return NO_CHOICE
-        if signed_at.timestamp() > self._clock() + 300:  # from the future: clock skew or forgery
+        age = self._clock() - signed_at.timestamp()
+        if age > self._max_age or age < -300:  # expired, or from the future beyond skew
             return NO_CHOICE
         names = frozenset(granted.split(".")) if granted else frozenset()
         return Consent(

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from starlette.datastructures import Headers
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
@@ -74,7 +74,10 @@ def is_same_origin(headers: Headers, trusted: Sequence[str]) -> bool:
     origin = headers.get("origin") or headers.get("referer")
     if origin is None:
         return True
-    parts = urlsplit(origin.strip())
+    try:
+        parts = urlsplit(origin.strip())
+    except ValueError:  # "http://[::1" and friends
+        return False
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return False  # "null", file:, a sandboxed frame
     if f"{parts.scheme}://{parts.netloc}".lower() in trusted:
@@ -119,21 +122,29 @@ class ConsentEndpoints:
             "/status": ("GET", self._status),
             "/preferences": ("GET", self._preferences),
         }
-        if path.startswith("/static/") and method in ("GET", "HEAD"):
-            response = self._static(path[len("/static/") :])
+        if path.startswith("/static/"):
+            if method in ("GET", "HEAD"):
+                response = self._static(path[len("/static/") :])
+            else:
+                response = PlainTextResponse(
+                    "Method Not Allowed", status_code=405, headers={"Allow": "GET, HEAD"}
+                )
         elif path not in routes:
             response = PlainTextResponse("Not Found", status_code=404)
         else:
             allowed, handler = routes[path]
             if method != allowed and not (allowed == "GET" and method == "HEAD"):
+                allow = "GET, HEAD" if allowed == "GET" else allowed
                 response = PlainTextResponse(
-                    "Method Not Allowed", status_code=405, headers={"Allow": allowed}
+                    "Method Not Allowed", status_code=405, headers={"Allow": allow}
                 )
             else:
                 try:
                     response = await handler(request)
                 except BadRequest as error:
                     response = self._error(request, error.status, error.detail)
+                except ClientDisconnect:
+                    return  # the visitor left mid-post: nobody to answer
         if "cache-control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"
         await response(scope, receive, send)
@@ -186,7 +197,7 @@ class ConsentEndpoints:
     async def _preferences(self, request: Request) -> Response:
         consent = self._current(request)
         language = choose_language(self._config, request)
-        next_path = safe_next(request.query_params.get("next"))
+        next_path = safe_next(request.query_params.get("next") or _referer_path(request))
         granted = consent.categories if consent.decided else frozenset()
         body = self._banner.preferences_page(language, granted, next_path)
         return Response(body, media_type="text/html; charset=utf-8")
@@ -217,9 +228,9 @@ class ConsentEndpoints:
         limit = self._config.max_body_size
         declared = request.headers.get("content-length")
         if declared is not None:
-            if not declared.isdigit():
+            if not (declared.isascii() and declared.isdigit()):
                 raise BadRequest(400, "bad Content-Length")
-            if int(declared) > limit:
+            if len(declared) > 12 or int(declared) > limit:
                 raise BadRequest(413, f"body over {limit} bytes")
         body = bytearray()
         async for chunk in request.stream():
@@ -311,6 +322,21 @@ class ConsentEndpoints:
                     http_only=False,
                 )
                 response.raw_headers.append((b"set-cookie", header))
+
+
+def _referer_path(request: Request) -> str | None:
+    """The page a "Cookie settings" link was clicked on, if it is on this site."""
+    referer = request.headers.get("referer")
+    if not referer:
+        return None
+    try:
+        parts = urlsplit(referer)
+    except ValueError:
+        return None
+    host = request.headers.get("host", "").lower()
+    if _strip_default_port(parts.netloc.lower()) != _strip_default_port(host):
+        return None
+    return parts.path + ("?" + parts.query if parts.query else "")
 
 
 def _parse_form(body: bytes) -> Mapping[str, Any]:

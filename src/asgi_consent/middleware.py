@@ -180,6 +180,7 @@ def _eligible(scope: Scope, message: Message) -> bool:
         return False
     content_type = b""
     for key, value in message.get("headers", ()):
+        key = key.lower()
         if key == b"content-type":
             content_type = value.lower()
         elif key == b"content-encoding" and value.strip().lower() not in (b"", b"identity"):
@@ -211,6 +212,9 @@ class _Responder:
         if kind == "http.response.start":
             self._drop_refused_cookies(message)
             if _eligible(self._scope, message):
+                # ASGI asks for lower-case header names; some apps (Django) send
+                # "Content-Type". Normalise the page we will edit.
+                message["headers"] = [(k.lower(), v) for k, v in message.get("headers", ())]
                 self._start = message
                 self._passthrough = False
                 return
@@ -226,18 +230,22 @@ class _Responder:
             if self._start is not None:
                 start, self._start = self._start, None
                 await self._send(start)
+            elif self._rewriter is not None:  # mid-page: what the rewriter holds goes first
+                held = self._rewriter.finish()
+                self._rewriter = None
+                await self._send({"type": "http.response.body", "body": held, "more_body": True})
             await self._send(message)
             return
         await self._body(message)
 
     def _drop_refused_cookies(self, message: Message) -> None:
         headers = message.get("headers")
-        if not headers or not any(key == b"set-cookie" for key, _ in headers):
+        if not headers or not any(key.lower() == b"set-cookie" for key, _ in headers):
             return
         kept = []
         dropped = False
         for key, value in headers:
-            if key == b"set-cookie":
+            if key.lower() == b"set-cookie":
                 name = value.split(b"=", 1)[0].strip().decode("latin-1")
                 if self._mw.refused_cookie(name, self._consent):
                     dropped = True
@@ -264,6 +272,8 @@ class _Responder:
                     del headers["content-length"]
             else:
                 body = self._rewriter.feed(body) + self._rewriter.finish()
+                self._rewriter = None
+                self._passthrough = True  # anything after the last body is not ours
                 headers["content-length"] = str(len(body))
                 await self._send(start)
                 await self._send({"type": "http.response.body", "body": body})
@@ -277,6 +287,7 @@ class _Responder:
         if not more:
             out += rewriter.finish()
             self._rewriter = None
+            self._passthrough = True
             await self._send({"type": "http.response.body", "body": out})
         elif out:
             await self._send({"type": "http.response.body", "body": out, "more_body": True})

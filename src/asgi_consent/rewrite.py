@@ -215,8 +215,19 @@ class HtmlRewriter:
             data = bytes(self._buf) + chunk
             lower = data.lower()
             self._buf.clear()
+        if self._tail is not None and _closes_raw_text(lower, 0):
+            # The </body> we hold sat inside a comment, script or textarea after all.
+            out.append(bytes(self._tail))
+            self._tail = None
+            self._body_end_passed = False
         at = lower.rfind(b"</body")
         if at >= 0 and self._plan.before_body_end:
+            if _closes_raw_text(lower, at):
+                # Something after it closes raw text: let the full scanner decide.
+                self._scanning = True
+                self._buf += data
+                self._feed_scan(out, final=final)
+                return
             self._emit(out, data[:at])
             self._body_end(out)
             self._emit(out, data[at:])
@@ -463,8 +474,17 @@ class HtmlRewriter:
 
 def _set_script_type(tag: bytes, attrs: _Attributes, script_type: bytes) -> bytes:
     start, end = attrs.span(b"type")
-    replacement = b'type="' + _escape_attr(script_type) + b'"' if script_type else b""
-    return tag[:start] + replacement + tag[end:]
+    if script_type:
+        return tag[:start] + b'type="' + _escape_attr(script_type) + b'"' + tag[end:]
+    return tag[:start].rstrip() + tag[end:]
+
+
+_RAW_TEXT_ENDS = (b"-->", b"</script", b"</style", b"</textarea", b"</title", b"</xmp")
+
+
+def _closes_raw_text(lower: bytes, start: int) -> bool:
+    """Whether lower[start:] closes a comment or raw-text element (cheap: the tail is short)."""
+    return any(lower.find(end, start) >= 0 for end in _RAW_TEXT_ENDS)
 
 
 def _partial_marker_length(lower: bytes, marker: bytes) -> int:

@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from typing import Any
 
-from .config import OPTION_NAMES, ConfigError, ConsentConfig, check_option_names
+from .config import ConfigError, ConsentConfig, check_option_names
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -90,12 +90,16 @@ def config_from_mapping(values: Mapping[str, Any], *, source: str = "mapping") -
     return _build(options, source)
 
 
-def _build(options: Mapping[str, Any], source: str) -> ConsentConfig:
+def _build(
+    options: Mapping[str, Any], source: str, sources: Mapping[str, str] | None = None
+) -> ConsentConfig:
     try:
         return ConsentConfig(**options)
     except ConfigError as error:
         if error.source is None:
-            raise ConfigError(error.field, error.value, error.expected, source=source) from None
+            field = error.field.split("[")[0].split(".")[0]
+            where = (sources or {}).get(field, source)
+            raise ConfigError(error.field, error.value, error.expected, source=where) from None
         raise
     except TypeError as error:  # a value of a shape no field takes
         raise ConfigError(
@@ -118,10 +122,15 @@ def read_env_file(path: str) -> dict[str, str]:
         text = text.removeprefix("export ").strip()
         key, sep, value = text.partition("=")
         if not sep or not key.strip():
-            raise ConfigError("env_file", line, "KEY=VALUE lines", source=f"{path}, line {number}")
+            # never quote the line: it may hold the secret
+            raise ConfigError(
+                "env_file", "<line hidden>", "KEY=VALUE lines", source=f"{path}, line {number}"
+            )
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
             value = value[1:-1]
+        elif " #" in value:  # an inline comment after an unquoted value
+            value = value.split(" #", 1)[0].rstrip()
         values[key.strip()] = value
     return values
 
@@ -139,14 +148,17 @@ def config_from_env(
     for key, value in (os.environ if environ is None else environ).items():
         merged[key] = (value, f"environment variable {key}")
     options: dict[str, object] = {}
+    sources: dict[str, str] = {}
     for key, (raw, source) in merged.items():
         if not key.startswith(prefix):
             continue
         name = key[len(prefix) :].lower()
-        if name not in OPTION_NAMES or name in _CODE_ONLY:
-            check_option_names([name if name not in _CODE_ONLY else key], source=source)
+        if name in _CODE_ONLY:
+            raise ConfigError(name, key, "a callable set in code", source=source)
+        check_option_names([name], source=source)
         options[name] = _from_text(name, raw, source)
-    return _build(options, f"environment ({prefix}*)")
+        sources[name] = source
+    return _build(options, f"environment ({prefix}*)", sources)
 
 
 def config_from_toml(path: str, *, table: str = "tool.asgi-consent") -> ConsentConfig:
@@ -162,6 +174,8 @@ def config_from_toml(path: str, *, table: str = "tool.asgi-consent") -> ConsentC
         if not isinstance(section, Mapping) or part not in section:
             raise ConfigError("toml", path, f"a [{table}] table", source=path)
         section = section[part]
+    if not isinstance(section, Mapping):
+        raise ConfigError("toml", path, f"a [{table}] table", source=path)
     options = {str(k).replace("-", "_"): v for k, v in section.items()}
     for name in options:
         if name in _CODE_ONLY:
