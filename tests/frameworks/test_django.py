@@ -1,0 +1,165 @@
+"""Django under ASGI: wrap `get_asgi_application()`; consent in `request.scope["state"]`.
+
+Django's middleware (MIDDLEWARE) runs inside `get_asgi_application()`, so always inside
+ConsentMiddleware. Its GZipMiddleware would hand us compressed pages, which pass through
+untouched (no banner): compress outside ours instead, with any ASGI gzip middleware
+(Starlette's here) or at the reverse proxy.
+"""
+
+from __future__ import annotations
+
+import gzip
+from typing import Any
+
+import django
+import httpx
+import pytest
+from django.conf import settings
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Receive, Send
+
+from asgi_consent import ConsentMiddleware
+from conftest import SECRET
+
+from .django_project.settings import SETTINGS
+
+if not settings.configured:
+    settings.configure(**SETTINGS)
+    django.setup()
+elif settings.ROOT_URLCONF != SETTINGS["ROOT_URLCONF"]:  # pragma: no cover
+    raise RuntimeError("Django is already configured for another project in this process")
+
+from django.core.asgi import get_asgi_application  # noqa: E402 - after settings
+from django.test import override_settings  # noqa: E402
+
+from .django_project.urls import PAGE  # noqa: E402
+
+pytestmark = pytest.mark.anyio
+
+BANNER = "data-consent-banner"
+
+
+# Django's ASGI handler sends response header names as written (b"Content-Type",
+# b"Set-Cookie"); the middleware compares them with lower-case names only.
+def build_app() -> ASGIApp:
+    return ConsentMiddleware(get_asgi_application(), secret_key=SECRET)
+
+
+def build_full_app() -> ASGIApp:
+    # GZip outside, ours inside it: we see the page before it is compressed.
+    return GZipMiddleware(ConsentMiddleware(get_asgi_application(), secret_key=SECRET))
+
+
+def client_for(app: ASGIApp) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+async def accept_all(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/_consent/choice",
+        data={"choice": "accept", "next": "/"},
+        headers={"Origin": "http://testserver"},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+    assert response.headers["set-cookie"].startswith("asgi_consent=")
+
+
+async def test_banner_appears_on_an_html_page() -> None:
+    async with client_for(build_app()) as client:
+        response = await client.get("/")
+    assert response.status_code == 200
+    assert BANNER in response.text
+
+
+async def test_accept_through_the_form_sets_the_cookie_and_removes_the_banner() -> None:
+    async with client_for(build_app()) as client:
+        await accept_all(client)
+        response = await client.get("/")
+    assert BANNER not in response.text
+    assert 'id="asgi-consent-settings"' in response.text
+
+
+async def test_consent_is_readable_in_a_view_from_request_scope() -> None:
+    async with client_for(build_app()) as client:
+        before = await client.get("/whoami")
+        await accept_all(client)
+        after = await client.get("/whoami")
+    assert before.text == "decided=False analytics=False"
+    assert after.text == "decided=True analytics=True"
+
+
+async def test_json_route_passes_byte_for_byte() -> None:
+    async with client_for(get_asgi_application()) as client:
+        bare = await client.get("/api")
+    async with client_for(build_app()) as client:
+        wrapped = await client.get("/api")
+    assert wrapped.status_code == bare.status_code == 200
+    assert wrapped.content == bare.content
+    assert wrapped.headers.raw == bare.headers.raw
+
+
+async def test_inside_gzip_the_page_gets_the_banner_and_is_compressed() -> None:
+    async with client_for(build_full_app()) as client:
+        async with client.stream("GET", "/", headers={"Accept-Encoding": "gzip"}) as response:
+            wire = b"".join([chunk async for chunk in response.aiter_raw()])
+    assert response.headers["content-encoding"] == "gzip"
+    assert BANNER.encode() in gzip.decompress(wire)
+
+
+async def test_session_cookie_and_consent_cookie_coexist() -> None:
+    async with client_for(build_full_app()) as client:
+        first = await client.get("/cart")
+        assert [c.split("=", 1)[0] for c in first.headers.get_list("set-cookie")] == ["sessionid"]
+        await accept_all(client)
+        second = await client.get("/cart")
+        whoami = await client.get("/whoami")
+    assert set(client.cookies) >= {"sessionid", "asgi_consent"}
+    assert "Shop 2</h1>" in second.text
+    assert sorted(c.split("=", 1)[0] for c in second.headers.get_list("set-cookie")) == [
+        "_ga",
+        "sessionid",
+    ]
+    assert whoami.text == "decided=True analytics=True"
+
+
+async def test_django_gzip_middleware_is_inside_us_so_gzip_pages_pass_through() -> None:
+    middleware = ["django.middleware.gzip.GZipMiddleware", *SETTINGS["MIDDLEWARE"]]
+    with override_settings(MIDDLEWARE=middleware):
+        app = build_app()  # Django reads MIDDLEWARE when the handler is built
+    async with client_for(app) as client:
+        compressed = await client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert compressed.status_code == 200
+    assert compressed.headers["content-encoding"] == "gzip"
+    assert compressed.text == PAGE  # the documented safe failure: no banner, no damage
+
+
+async def test_django_template_marked_scripts_are_neutralised_before_a_choice() -> None:
+    async with client_for(build_app()) as client:
+        before = await client.get("/templated")
+        await accept_all(client)
+        after = await client.get("/templated")
+    assert before.text.count('<script type="text/plain"') == 2
+    assert BANNER in before.text
+    assert '<script data-consent="analytics">window.statsQueue = [];</script>' in after.text
+    assert 'type="text/plain"' not in after.text
+    assert '<a href="/_consent/preferences" data-consent-open>Cookie settings</a>' in after.text
+
+
+async def test_mixed_case_response_header_names_are_understood() -> None:
+    # The bug without Django: any ASGI app may send header names in any case.
+    async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        headers = [
+            (b"Content-Type", b"text/html; charset=utf-8"),
+            (b"Content-Length", str(len(PAGE)).encode()),
+            (b"Set-Cookie", b"_ga=GA1.1.123.456; Path=/"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": PAGE.encode()})
+
+    async with client_for(ConsentMiddleware(app, secret_key=SECRET)) as client:
+        response = await client.get("/")
+    assert BANNER in response.text
+    assert "set-cookie" not in response.headers
+    assert [k.lower() for k, _ in response.headers.raw].count(b"content-length") == 1
+    assert int(response.headers["content-length"]) == len(response.content)

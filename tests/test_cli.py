@@ -1,0 +1,132 @@
+"""`python -m asgi_consent check-config`: a few runs in a subprocess, as a user would run
+it, and the rest through `main()` in process (a subprocess costs about half a second)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from asgi_consent.__main__ import main
+from conftest import SECRET
+
+OLD_SECRET = "an-older-secret-key-abcdef012345"
+
+
+def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "asgi_consent", "check-config", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def _settings(stdout: str) -> dict[str, str]:
+    rows = (line.split(None, 1) for line in stdout.splitlines())
+    return {row[0]: row[1] if len(row) > 1 else "" for row in rows}
+
+
+@pytest.fixture
+def environ(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The process environment without any CONSENT_ variable of the machine running the tests."""
+    for name in os.environ:
+        if name.startswith(("CONSENT_", "SHOP_")):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+# -- in a subprocess --------------------------------------------------------------------
+
+
+def test_check_config_env_prints_the_effective_settings_with_the_secret_masked() -> None:
+    result = _run(
+        "--env",
+        env={"CONSENT_SECRET_KEY": f"{SECRET},{OLD_SECRET}", "CONSENT_EXPIRY_DAYS": "30"},
+    )
+    assert result.returncode == 0, result.stderr
+    settings = _settings(result.stdout)
+    assert (settings["expiry_days"], settings["cookie_name"]) == ("30", "asgi_consent")
+    assert settings["secret_key"] == "<2 key(s), hidden>"
+    assert SECRET not in result.stdout + result.stderr
+    assert OLD_SECRET not in result.stdout + result.stderr
+    assert result.stderr.strip() == "configuration OK"
+
+
+def test_check_config_with_a_bad_value_exits_1_naming_the_variable_and_value() -> None:
+    result = _run("--env", env={"CONSENT_SECRET_KEY": SECRET, "CONSENT_EXPIRY_DAYS": "a month"})
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.strip() == (
+        "configuration error: expiry_days (from environment variable CONSENT_EXPIRY_DAYS): "
+        "expected a whole number, got 'a month'"
+    )
+
+
+def test_check_config_reads_a_toml_file(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(
+        f'[tool.asgi-consent]\nsecret-key = "{SECRET}"\npolicy-url = "/privacy"\n',
+        encoding="utf-8",
+    )
+    result = _run("--toml", str(path), env={})
+    assert result.returncode == 0, result.stderr
+    assert _settings(result.stdout)["policy_url"] == "/privacy"
+    assert SECRET not in result.stdout
+
+
+# -- through main() ---------------------------------------------------------------------
+
+
+def test_check_config_with_a_short_secret_exits_1_without_showing_it(
+    environ: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environ.setenv("CONSENT_SECRET_KEY", "tiny-secret")
+    assert main(["check-config", "--env"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("configuration error: secret_key")
+    assert "tiny-secret" not in err
+
+
+def test_check_config_reads_a_custom_prefix(
+    environ: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environ.setenv("SHOP_SECRET_KEY", SECRET)
+    environ.setenv("SHOP_MODE", "notice")
+    assert main(["check-config", "--env", "SHOP_"]) == 0
+    assert _settings(capsys.readouterr().out)["mode"] == "notice"
+
+
+def test_check_config_with_a_bad_toml_value_exits_1_naming_the_file_and_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "consent.toml"
+    path.write_text(f'[consent]\nsecret_key = "{SECRET}"\nmode = "loud"\n', encoding="utf-8")
+    assert main(["check-config", "--toml", str(path), "--table", "consent"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"configuration error: mode (from {path} [consent]): "
+        "expected one of choice, notice, got 'loud'"
+    )
+
+
+def test_check_config_reads_an_env_file(
+    environ: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / ".env"
+    path.write_text(f"CONSENT_SECRET_KEY={SECRET}\nCONSENT_POSITION=corner\n", encoding="utf-8")
+    assert main(["check-config", "--env", "--env-file", str(path)]) == 0
+    assert _settings(capsys.readouterr().out)["position"] == "corner"
+
+
+def test_check_config_without_a_command_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([])
+    assert exited.value.code == 2
+    assert "usage: python -m asgi_consent" in capsys.readouterr().err

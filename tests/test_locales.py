@@ -1,0 +1,252 @@
+"""Built-in translations, Accept-Language negotiation and the texts of one banner."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+import pytest
+from starlette.requests import Request
+
+from asgi_consent import ConsentConfig
+from asgi_consent.locales import (
+    available_languages,
+    choose_language,
+    parse_accept_language,
+    texts_for,
+)
+from conftest import SECRET, make_scope
+
+LOCALES = resources.files("asgi_consent.locales")
+LANGUAGES = sorted(
+    entry.name.removesuffix(".json") for entry in LOCALES.iterdir() if entry.name.endswith(".json")
+)
+
+
+def _load(language: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(LOCALES.joinpath(f"{language}.json").read_text("utf-8"))
+    return loaded
+
+
+def _key_paths(document: Mapping[str, Any], prefix: str = "") -> set[str]:
+    paths: set[str] = set()
+    for key, value in document.items():
+        paths.add(prefix + key)
+        if isinstance(value, Mapping):
+            paths |= _key_paths(value, f"{prefix}{key}.")
+    return paths
+
+
+def _strings(document: Mapping[str, Any], prefix: str = "") -> dict[str, object]:
+    found: dict[str, object] = {}
+    for key, value in document.items():
+        if isinstance(value, Mapping):
+            found.update(_strings(value, f"{prefix}{key}."))
+        else:
+            found[prefix + key] = value
+    return found
+
+
+def _request(accept_language: str | None = None) -> Request:
+    headers = [] if accept_language is None else [(b"accept-language", accept_language.encode())]
+    return Request(make_scope(headers=headers))
+
+
+def _config(**options: Any) -> ConsentConfig:
+    return ConsentConfig(secret_key=SECRET, **options)
+
+
+# -- the locale files ----------------------------------------------------------------
+
+
+def test_the_package_ships_the_twelve_documented_languages() -> None:
+    assert LANGUAGES == ["ar", "da", "de", "en", "es", "fr", "he", "it", "nl", "pl", "pt", "sv"]
+    assert available_languages() == frozenset(LANGUAGES)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_locale_has_exactly_the_keys_of_english(language: str) -> None:
+    assert _key_paths(_load(language)) == _key_paths(_load("en"))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_locale_text_is_a_non_empty_string(language: str) -> None:
+    empty = {
+        path: value
+        for path, value in _strings(_load(language)).items()
+        if not isinstance(value, str) or not value.strip()
+    }
+    assert empty == {}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_placeholder_text_names_the_provider_and_the_category(language: str) -> None:
+    text = _load(language)["placeholder_text"]
+    assert "{provider}" in text
+    assert "{category}" in text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_locale_labels_the_four_built_in_categories(language: str) -> None:
+    assert list(_load(language)["categories"]) == ["necessary", "analytics", "marketing", "media"]
+
+
+@pytest.mark.parametrize("language", ["ar", "he"])
+def test_arabic_and_hebrew_are_right_to_left(language: str) -> None:
+    assert texts_for(_config(), language).direction == "rtl"
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr", "pl"])
+def test_other_languages_are_left_to_right(language: str) -> None:
+    assert texts_for(_config(), language).direction == "ltr"
+
+
+# -- Accept-Language -----------------------------------------------------------------
+
+
+def test_accept_language_is_ordered_by_q_value() -> None:
+    assert parse_accept_language("de;q=0.5, fr;q=0.9") == ["fr", "de"]
+
+
+def test_accept_language_without_q_values_keeps_the_header_order() -> None:
+    assert parse_accept_language("nl, de-DE, en") == ["nl", "de-de", "en"]
+
+
+def test_accept_language_with_equal_q_values_keeps_the_header_order() -> None:
+    assert parse_accept_language("it;q=0.8, es;q=0.8, en") == ["en", "it", "es"]
+
+
+def test_accept_language_ignores_languages_with_q_zero() -> None:
+    assert parse_accept_language("de;q=0, fr") == ["fr"]
+
+
+@pytest.mark.parametrize(
+    "header", ["de;q=abc, fr", "de;q=2, fr", "de;q=-1, fr", ";q=1, fr", "*, fr", ",,, fr"]
+)
+def test_accept_language_ignores_garbage(header: str) -> None:
+    assert parse_accept_language(header) == ["fr"]
+
+
+def test_an_empty_accept_language_has_no_languages() -> None:
+    assert parse_accept_language("") == []
+
+
+# -- choosing the banner language -------------------------------------------------------
+
+
+def test_an_explicit_language_wins_over_everything() -> None:
+    config = _config(language="it", language_selector=lambda request: "de")
+    assert choose_language(config, _request("fr")) == "it"
+
+
+def test_the_language_selector_wins_over_accept_language() -> None:
+    config = _config(language_selector=lambda request: "de")
+    assert choose_language(config, _request("fr")) == "de"
+
+
+def test_the_language_selector_receives_the_request() -> None:
+    seen: list[str | None] = []
+
+    def selector(request: Request) -> str | None:
+        seen.append(request.headers.get("accept-language"))
+        return None
+
+    choose_language(_config(language_selector=selector), _request("sv"))
+    assert seen == ["sv"]
+
+
+def test_accept_language_is_used_when_the_selector_has_no_answer() -> None:
+    config = _config(language_selector=lambda request: None)
+    assert choose_language(config, _request("fr")) == "fr"
+
+
+def test_accept_language_is_used_when_the_selector_names_an_unknown_language() -> None:
+    config = _config(language_selector=lambda request: "xx")
+    assert choose_language(config, _request("nl")) == "nl"
+
+
+def test_accept_language_falls_back_to_the_primary_tag() -> None:
+    assert choose_language(_config(), _request("pt-BR")) == "pt"
+
+
+def test_accept_language_skips_unsupported_languages_for_a_supported_one() -> None:
+    assert choose_language(_config(), _request("ja, zh;q=0.9, da;q=0.5")) == "da"
+
+
+def test_the_default_language_is_used_without_accept_language() -> None:
+    assert choose_language(_config(default_language="de"), _request()) == "de"
+
+
+def test_the_default_language_is_used_when_no_accepted_language_is_supported() -> None:
+    assert choose_language(_config(default_language="es"), _request("ja, zh")) == "es"
+
+
+def test_a_language_the_config_has_texts_for_can_be_chosen() -> None:
+    config = _config(title={"en": "Cookies", "ja": "クッキー"})
+    assert choose_language(config, _request("ja")) == "ja"
+
+
+# -- texts of one banner --------------------------------------------------------------
+
+
+def test_the_built_in_texts_are_used_for_the_chosen_language() -> None:
+    assert texts_for(_config(), "de")["accept_text"] == "Alle akzeptieren"
+
+
+def test_a_regional_language_uses_the_built_in_texts_of_its_primary_language() -> None:
+    assert texts_for(_config(), "pt-br")["reject_text"] == "Rejeitar todos"
+
+
+def test_an_unknown_language_uses_the_built_in_texts_of_the_default_language() -> None:
+    assert texts_for(_config(default_language="fr"), "ja")["title"] == "Nous utilisons des cookies"
+
+
+def test_a_users_single_text_is_used_in_every_language() -> None:
+    config = _config(accept_text="OK")
+    assert [texts_for(config, lang)["accept_text"] for lang in ("en", "de", "ar")] == [
+        "OK",
+        "OK",
+        "OK",
+    ]
+
+
+def test_a_users_per_language_text_is_picked_for_the_language() -> None:
+    config = _config(accept_text={"en": "Fine", "de": "Gerne"})
+    assert texts_for(config, "de")["accept_text"] == "Gerne"
+
+
+def test_a_users_per_language_text_is_picked_by_primary_language() -> None:
+    config = _config(accept_text={"en": "Fine", "de": "Gerne"})
+    assert texts_for(config, "de-at")["accept_text"] == "Gerne"
+
+
+def test_a_users_per_language_text_falls_back_to_the_default_language() -> None:
+    config = _config(default_language="de", accept_text={"en": "Fine", "de": "Gerne"})
+    assert texts_for(config, "fr")["accept_text"] == "Gerne"
+
+
+def test_a_users_per_language_text_with_a_regional_code_is_matched() -> None:
+    config = _config(accept_text={"en": "Fine", "pt-BR": "Beleza"})
+    assert texts_for(config, "pt-br")["accept_text"] == "Beleza"
+
+
+def test_other_texts_stay_built_in_when_the_user_sets_one() -> None:
+    config = _config(accept_text={"en": "Fine", "de": "Gerne"})
+    assert texts_for(config, "de")["reject_text"] == "Alle ablehnen"
+
+
+def test_a_custom_category_label_is_picked_for_the_language() -> None:
+    config = _config(
+        categories={
+            "chat": {"label": {"en": "Chat", "de": "Plaudern"}, "description": "A chat widget."}
+        }
+    )
+    texts = texts_for(config, "de")
+    assert (texts.labels["chat"], texts.descriptions["chat"]) == ("Plaudern", "A chat widget.")
+
+
+def test_built_in_category_labels_come_from_the_locale() -> None:
+    texts = texts_for(_config(), "fr")
+    assert texts.labels["analytics"] == "Mesure d’audience"
