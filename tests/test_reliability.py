@@ -429,16 +429,12 @@ async def test_a_real_client_that_hangs_up_mid_page_leaves_nothing_running(
     assert "Traceback" not in log.read_text()
 
 
-# -- bugs found while benchmarking and fuzzing (src owner fixes; strict xfail until then) --
+# -- regressions: bugs found while benchmarking and fuzzing (fixed in src since) ----------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the granted-visitor fast path looks for b'text/plain' per chunk, so inert "
-    "markup whose 'text/plain' is cut by a chunk boundary is not woken up (output depends "
-    "on chunking)",
-)
 async def test_inert_markup_is_woken_up_however_the_page_is_chunked() -> None:
+    # Was: the granted-visitor fast path looked for b"text/plain" per chunk, so a
+    # 'type="text/pl' | 'ain"' cut left the script inert.
     page = (
         b'<html><body><script type="text/plain" data-category="analytics">ga()</script>'
         b"<p>x</p></body></html>"
@@ -456,13 +452,6 @@ async def test_inert_markup_is_woken_up_however_the_page_is_chunked() -> None:
 _BEFORE_BODY_END, _, _AFTER_BODY_END = KITCHEN_SINK.rpartition(b"</body>")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: granted-visitor fast path (HtmlRewriter._feed_fast): when a chunk ends at "
-    "'</body>' and the next chunk has a complete comment or script ('-->', '</script'), "
-    "_closes_raw_text(lower, 0) takes it for the end of raw text around the held </body>, "
-    "flushes it and the settings control (or banner) is never inserted",
-)
 @pytest.mark.parametrize(
     "pieces",
     [
@@ -477,6 +466,8 @@ _BEFORE_BODY_END, _, _AFTER_BODY_END = KITCHEN_SINK.rpartition(b"</body>")
 async def test_the_settings_control_survives_markup_after_body_in_its_own_chunk(
     pieces: list[bytes],
 ) -> None:
+    # Was: a chunk ending at </body> followed by a chunk with a complete comment or
+    # script made the fast path flush the held </body>: the settings control was lost.
     page = b"".join(pieces)
     middleware = wrap(html_app([page]))
     cookie = middleware.codec.encode(["analytics", "marketing", "media"])

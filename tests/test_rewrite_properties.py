@@ -12,7 +12,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -221,11 +220,6 @@ GTAG = b'<script async src="https://www.googletagmanager.com/gtag/js?id=G-XXXXXX
 
 # Inert text/plain scripts are left out here: their activation on this path depends on
 # chunking (see test_inert_category_script_is_activated_when_a_chunk_ends_inside_text_plain).
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: with nothing blocked, a chunk after </body> that closes raw text (here "
-    "'</script') makes the fast path drop the held </body>: the control is lost",
-)
 @settings(max_examples=200, deadline=None)
 @given(with_cuts(FAST_PATH_DOCUMENT))
 @example((GTAG + b"</body>" + GTAG, [len(GTAG) + 7]))
@@ -246,11 +240,6 @@ def test_every_two_way_split_of_the_kitchen_sink_page_gives_the_one_piece_output
     assert differing == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: with nothing blocked, where the settings control goes depends on chunk "
-    "boundaries: a chunk after </body> that closes a comment drops the control entirely",
-)
 def test_every_two_way_split_of_the_kitchen_sink_page_gives_the_one_piece_output_if_accepted() -> (
     None
 ):

@@ -68,7 +68,7 @@ class BannerRenderer:
     def preferences_page(self, language: str, granted: frozenset[str], next_path: str) -> bytes:
         """A standalone preferences page: the no-JavaScript target of "Cookie settings" links."""
         texts = self.texts(language)
-        form = self._form(texts, granted, open_preferences=True, in_banner=False)
+        form = self._form(texts, granted, open_preferences=True, in_banner=False, heading="h1")
         body = (
             f'<main id="asgi-consent" class="asgi-consent asgi-consent--page" '
             f'aria-labelledby="asgi-consent-title">{form}</main>'
@@ -138,6 +138,7 @@ class BannerRenderer:
         in_banner: bool,
         gpc: bool = False,
         notice: bool = False,
+        heading: str = "h2",
     ) -> str:
         cfg = self._config
         policy = ""
@@ -146,14 +147,14 @@ class BannerRenderer:
                 f' <a class="asgi-consent__policy" href="{_e(cfg.policy_url)}">'
                 f"{_e(texts['policy_text'])}</a>"
             )
-        title_tag = "h2"
-        heading = texts["title"] if in_banner else texts["preferences_title"]
+        title_tag = heading
+        title = texts["title"] if in_banner else texts["preferences_title"]
         parts = [
             f'<form class="asgi-consent__form" method="post" action="{self._prefix}/choice"'
             f" data-consent-form>",
             f'<input type="hidden" name="next" value="{_NEXT}">',
             f'<{title_tag} id="asgi-consent-title" class="asgi-consent__title">'
-            f"{_e(heading)}</{title_tag}>",
+            f"{_e(title)}</{title_tag}>",
             f'<p id="asgi-consent-message" class="asgi-consent__message">'
             f"{_e(texts['message'])}{policy}</p>",
         ]

@@ -35,6 +35,8 @@ _ATTRIBUTE = re.compile(
     rb"""([^\s"'>/=][^\s"'>/=]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?"""
 )
 _RAW_TEXT = {b"style", b"textarea", b"title", b"xmp"}
+_COMMENT_END = re.compile(rb"--!?>")
+_TAG_NAME_END = frozenset(b" \t\n\r\f/>")
 _LOADERS = {b"img", b"iframe", b"link"}
 # <script type> values a browser executes (the HTML spec's JavaScript MIME types).
 _JS_TYPES = {
@@ -51,7 +53,8 @@ _JS_TYPES = {
     b"text/x-ecmascript",
     b"text/x-javascript",
 }
-_PRELOADING_RELS = {b"preload", b"modulepreload", b"prefetch", b"preconnect", b"dns-prefetch"}
+_PRELOADING_RELS = {b"preload", b"modulepreload", b"prefetch"}
+_CONNECTING_RELS = {b"preconnect", b"dns-prefetch"}
 
 #: (category, provider, next path) -> the click-to-load box shown instead of an iframe
 Placeholder = Callable[[str, str, str], bytes]
@@ -199,40 +202,44 @@ class HtmlRewriter:
 
     def _feed(self, chunk: bytes, *, final: bool) -> bytes:
         out: list[bytes] = []
-        lower = chunk.lower()
-        if not self._scanning and b"text/plain" not in lower:
-            self._feed_fast(chunk, lower, out, final=final)
-        else:
-            self._scanning = True
+        if self._scanning:
             self._buf += chunk
-            self._feed_scan(out, final=final)
+        else:
+            data = bytes(self._buf) + chunk if self._buf else chunk
+            self._buf.clear()
+            lower = data.lower()
+            if b"text/plain" not in lower:
+                self._feed_fast(data, lower, out, final=final)
+                return b"".join(out)
+            # inert markup to wake up: from here on every tag is looked at
+            self._scanning = True
+            self._buf += data
+        self._feed_scan(out, final=final)
         return b"".join(out)
 
-    def _feed_fast(self, chunk: bytes, lower: bytes, out: list[bytes], *, final: bool) -> None:
+    def _feed_fast(self, data: bytes, lower: bytes, out: list[bytes], *, final: bool) -> None:
         """Nothing to block: only find the last </body>, searching back from the end."""
-        data = chunk
-        if self._buf:  # at most a few bytes that may begin "</body"
-            data = bytes(self._buf) + chunk
-            lower = data.lower()
-            self._buf.clear()
-        if self._tail is not None and _closes_raw_text(lower, 0):
+        if self._tail is not None and _closes_unopened(bytes(self._tail).lower() + lower, 0):
             # The </body> we hold sat inside a comment, script or textarea after all.
             out.append(bytes(self._tail))
             self._tail = None
             self._body_end_passed = False
         at = lower.rfind(b"</body")
+        # A </body> followed by the end of a comment or raw text it is not the start
+        # of lies inside that comment or raw text: try the one before it.
+        while at >= 0 and _closes_unopened(lower, at):
+            at = lower.rfind(b"</body", 0, at)
         if at >= 0 and self._plan.before_body_end:
-            if _closes_raw_text(lower, at):
-                # Something after it closes raw text: let the full scanner decide.
-                self._scanning = True
-                self._buf += data
-                self._feed_scan(out, final=final)
-                return
             self._emit(out, data[:at])
             self._body_end(out)
             self._emit(out, data[at:])
             return
-        keep = 0 if final else _partial_marker_length(lower, b"</body")
+        # Hold back an unfinished last tag: it may be "</bo" or '<script type="text/pl'.
+        keep = 0
+        if not final:
+            lt = lower.rfind(b"<", max(0, len(data) - HOLD_LIMIT))
+            if lt >= 0 and lower.find(b">", lt) < 0:
+                keep = len(data) - lt
         self._emit(out, data[: len(data) - keep])
         self._buf += data[len(data) - keep :]
 
@@ -268,18 +275,40 @@ class HtmlRewriter:
         search = _MARKER.search
         while pos < end:
             if self._raw_end is not None:
+                if self._raw_end == b"-->":
+                    found = _COMMENT_END.search(lower, pos, end)
+                    if found is None:
+                        return max(pos, end - (0 if final else 3))
+                    pos = found.end()
+                    self._raw_end = None
+                    continue
                 close = lower.find(self._raw_end, pos, end)
-                if close < 0:
-                    keep = 0 if final else len(self._raw_end) - 1
+                after = close + len(self._raw_end)
+                if close < 0 or (after >= end and not final):
+                    keep = 0 if final else len(self._raw_end)
                     return max(pos, end - keep)
-                # past the closing marker: the rest of an end tag is plain text
-                pos = close + len(self._raw_end)
+                if after < end and lower[after] not in _TAG_NAME_END:
+                    pos = close + 2  # "</scripts": not the end of this element
+                    continue
+                pos = after  # past the closing marker: the rest of an end tag is plain text
                 self._raw_end = None
                 continue
             m = search(lower, pos, end)
             if m is None:
                 return end if final else max(pos, end - _partial_tag_length(lower, end))
             start = m.start()
+            # A marker inside an attribute value of an ordinary tag (<div title="<!--">)
+            # is text: step over that whole tag instead.
+            lt = lower.rfind(b"<", pos, start)
+            if lt >= 0 and lower[lt + 1 : lt + 2].isalpha():
+                if _TAG_REST.match(lower, lt + 1, start) is None:
+                    window = min(end, lt + HOLD_LIMIT)
+                    enclosing = _TAG_REST.match(lower, lt + 1, window)
+                    if enclosing is not None:
+                        pos = enclosing.end()
+                        continue
+                    if not final and window == end:
+                        return lt
             name = m.group(2)
             if name is None:  # a comment
                 self._raw_end = b"-->"
@@ -380,7 +409,11 @@ class HtmlRewriter:
         else:  # link: only the kinds that fetch or connect ahead
             rels = set((attrs.get(b"rel") or b"").split())
             url = attrs.get(b"href")
-            found = rules.any_url(url) if url and rels & _PRELOADING_RELS else None
+            found = None
+            if url and rels & _CONNECTING_RELS:
+                found = rules.host(url)  # a connection to the host is the leak
+            elif url and rels & _PRELOADING_RELS:
+                found = rules.any_url(url)
             if found is None and url and b"stylesheet" in rels:
                 found = rules.url("script", url)
         return (found.category, found.provider) if found else (None, "")
@@ -396,6 +429,9 @@ class HtmlRewriter:
         final: bool,
     ) -> int | None:
         self._raw_end = b"</script"
+        if not self._head_done:  # no <head> tag: the Consent Mode default still goes first
+            self._head_done = True
+            self._replace(buf, out, start, start, self._plan.head_start)
         tag_lower = lower[start:stop]
         blocked = self._plan.blocked
         rules = self._plan.rules
@@ -421,13 +457,13 @@ class HtmlRewriter:
             return stop
         else:
             attrs = None
-            src = b"" if b"src" in tag_lower else None
+            src = None
+            if b"src" in tag_lower:  # maybe only inside another value (a nonce)
+                attrs = _Attributes(tag_lower, 7)
+                src = attrs.get(b"src")
         if category is None and src is not None:
-            if b"//" not in tag_lower:
-                return stop  # a first-party script
-            attrs = attrs or _Attributes(tag_lower, 7)
-            url = attrs.get(b"src")
-            found = rules.url("script", url) if url else None
+            # only an absolute URL can be a catalogued host; else a first-party script
+            found = rules.url("script", src) if b"//" in src else None
             category = found.category if found else None
         elif category is None and rules.has_markers:
             window = min(end, start + HOLD_LIMIT)
@@ -465,7 +501,8 @@ class HtmlRewriter:
         if close < 0:
             if not final and window == end:
                 return None
-            self._raw_end = b"</noscript"
+            # Never closed (or huge): a browser without JavaScript reads the rest as
+            # markup, so we do too.
             return stop
         self._scan(buf, lower, stop, close, out, final=True, in_noscript=True)
         self._raw_end = None
@@ -479,20 +516,25 @@ def _set_script_type(tag: bytes, attrs: _Attributes, script_type: bytes) -> byte
     return tag[:start].rstrip() + tag[end:]
 
 
-_RAW_TEXT_ENDS = (b"-->", b"</script", b"</style", b"</textarea", b"</title", b"</xmp")
+_RAW_TEXT_PAIRS = (
+    (b"<!--", b"-->"),
+    (b"<!--", b"--!>"),
+    (b"<script", b"</script"),
+    (b"<style", b"</style"),
+    (b"<textarea", b"</textarea"),
+    (b"<title", b"</title"),
+    (b"<xmp", b"</xmp"),
+)
 
 
-def _closes_raw_text(lower: bytes, start: int) -> bool:
-    """Whether lower[start:] closes a comment or raw-text element (cheap: the tail is short)."""
-    return any(lower.find(end, start) >= 0 for end in _RAW_TEXT_ENDS)
-
-
-def _partial_marker_length(lower: bytes, marker: bytes) -> int:
-    """How many bytes at the end of `lower` could be the start of `marker`."""
-    for size in range(min(len(marker) - 1, len(lower)), 0, -1):
-        if marker.startswith(lower[-size:]):
-            return size
-    return 0
+def _closes_unopened(lower: bytes, start: int) -> bool:
+    """Whether lower[start:] ends a comment or raw-text element it did not open, i.e.
+    `start` lies inside one. Cheap: `start` is near the end of the document."""
+    for opener, closer in _RAW_TEXT_PAIRS:
+        close = lower.find(closer, start)
+        if close >= 0 and lower.find(opener, start, close) < 0:
+            return True
+    return False
 
 
 def _partial_tag_length(lower: bytes, end: int) -> int:

@@ -73,6 +73,18 @@ class _UrlTable:
                         return match
         return None
 
+    def lookup_host(self, url: bytes | str) -> Match | None:
+        """Any entry for the URL's host, whatever the path (for preconnect hints)."""
+        parts = split_url(url)
+        if parts is None:
+            return None
+        labels = parts[0].split(".")
+        for start in range(len(labels) - 1):
+            entries = self.by_host.get(".".join(labels[start:]))
+            if entries:
+                return entries[0][1]
+        return None
+
 
 def _cookie_matcher(pattern: str) -> tuple[str, bool]:
     return (pattern[:-1], True) if pattern.endswith("*") else (pattern, False)
@@ -143,6 +155,14 @@ class TrackerRules:
     def url(self, kind: str, url: bytes | str) -> Match | None:
         """The tracker a `<script src>`, `<iframe src>` or `<img src>` URL belongs to."""
         return self._tables[kind].lookup(url)
+
+    def host(self, url: bytes | str) -> Match | None:
+        """The tracker whose host `url` names, ignoring the path (preconnect, dns-prefetch)."""
+        for kind in URL_KINDS:
+            found = self._tables[kind].lookup_host(url)
+            if found:
+                return found
+        return None
 
     def any_url(self, url: bytes | str) -> Match | None:
         for kind in URL_KINDS:

@@ -91,36 +91,17 @@ def test_open_settings_control_has_no_axe_violations(
     check_both_schemes(page, assert_axe_clean, f"settings control open {language}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: /_consent/preferences is a page of its own but its only heading is an <h2>"
-    " (axe page-has-heading-one); banner.py preferences_page should render the title as <h1>",
-)
+@pytest.mark.parametrize("language", ["en", "de", "ar"])
 def test_preferences_page_has_no_axe_violations(
-    site: Callable[..., str], new_page: Callable[..., Page], assert_axe_clean: Check
-) -> None:
-    page = new_page("en")
-    page.goto(site(position="bottom") + "/_consent/preferences?next=/")
-    check_both_schemes(page, assert_axe_clean, "/_consent/preferences en")
-
-
-@pytest.mark.parametrize("language", ["de", "ar"])
-def test_preferences_page_has_no_other_axe_violation(
     site: Callable[..., str],
     new_page: Callable[..., Page],
     assert_axe_clean: Check,
     language: str,
 ) -> None:
-    # Everything but the missing <h1> (the xfail test above, in English) stays covered.
     page = new_page(language)
     page.goto(site(position="bottom") + "/_consent/preferences?next=/")
     assert page.locator("html").get_attribute("lang") == language
-    check_both_schemes(
-        page,
-        assert_axe_clean,
-        f"/_consent/preferences {language} (page-has-heading-one off)",
-        disable=("page-has-heading-one",),
-    )
+    check_both_schemes(page, assert_axe_clean, f"/_consent/preferences {language}")
 
 
 @pytest.mark.parametrize("language", ["en", "de"])

@@ -250,14 +250,6 @@ def test_changing_from_reject_to_accept_in_the_settings_needs_no_reload(visit: V
     assert visitor.status()["categories"] == ["analytics", "marketing", "media", "necessary"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: consent.js apply() reloads only when a category was taken back; withdrawing "
-        "after 'Reject all' takes nothing back, so the settings control is removed and "
-        "no banner replaces it: the page is left with no consent control at all"
-    ),
-)
 def test_withdraw_after_reject_brings_the_banner_back(visit: Visit) -> None:
     visitor = visit()
     visitor.goto("/")

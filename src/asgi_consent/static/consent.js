@@ -38,15 +38,30 @@
     var settings = document.getElementById("asgi-consent-settings");
     if (settings) { settings.remove(); }
     var now = state.categories || [];
-    // A category taken back cannot be stopped in a running page: start afresh.
+    // Withdrawn: the banner must come back. A category taken back cannot be stopped
+    // in a running page. Both: start afresh.
+    if (!state.decided) { window.location.reload(); return; }
     for (var i = 0; i < before.length; i++) {
       if (now.indexOf(before[i]) < 0) { window.location.reload(); return; }
     }
     if (state.settings_html) { document.body.insertAdjacentHTML("beforeend", state.settings_html); }
+    reserveSpace(null);
     if (consentMode) { updateConsentMode(now); }
     activate(now);
-    if (lastFocus && document.contains(lastFocus)) { lastFocus.focus(); }
+    if (lastFocus && document.contains(lastFocus) && lastFocus !== document.body) {
+      lastFocus.focus();
+    } else {
+      var summary = document.querySelector("#asgi-consent-settings summary");
+      if (summary) { summary.focus(); }
+    }
     document.dispatchEvent(new CustomEvent("asgi-consent:change", { detail: state }));
+  }
+
+  // While the bar covers the bottom of the page, keep focused page controls out from
+  // under it (WCAG 2.4.11).
+  function reserveSpace(bar) {
+    var root = document.documentElement;
+    root.style.scrollPaddingBottom = bar ? bar.offsetHeight + "px" : "";
   }
 
   function updateConsentMode(categories) {
@@ -141,6 +156,8 @@
       document.querySelector("#asgi-consent-settings details");
     if (!panel) { return false; }
     lastFocus = trigger || document.activeElement;
+    var hiddenBanner = document.getElementById("asgi-consent");
+    if (hiddenBanner && hiddenBanner.hidden) { hiddenBanner.hidden = false; }
     panel.open = true;
     var inner = document.querySelector("#asgi-consent-settings details");
     if (inner) { inner.open = true; }
@@ -159,27 +176,36 @@
   function focusables(root) {
     return Array.prototype.filter.call(
       root.querySelectorAll("a[href], button, input:not([disabled]), summary, [tabindex]:not([tabindex='-1'])"),
-      function (el) { return el.offsetParent !== null || el === document.activeElement; });
+      function (el) {
+        // offsetParent stays set inside a closed <details>; checkVisibility knows better
+        return el.checkVisibility ? el.checkVisibility() : el.offsetParent !== null;
+      });
   }
   if (banner && banner.hasAttribute("data-consent-banner")) {
     var modal = banner.getAttribute("aria-modal") === "true";
     if (modal) {
       lastFocus = document.activeElement;
-      var first = focusables(banner)[0];
-      if (first) { first.focus(); }
+      var heading = document.getElementById("asgi-consent-title");
+      if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+    } else {
+      reserveSpace(banner);
     }
     banner.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && modal) {
         banner.hidden = true;
+        reserveSpace(null);
         if (lastFocus && lastFocus.focus) { lastFocus.focus(); }
         return;
       }
       if (event.key !== "Tab" || !modal) { return; }
       var items = focusables(banner);
       if (!items.length) { return; }
-      var head = items[0], tail = items[items.length - 1];
-      if (event.shiftKey && document.activeElement === head) { tail.focus(); event.preventDefault(); }
-      else if (!event.shiftKey && document.activeElement === tail) { head.focus(); event.preventDefault(); }
+      var at = items.indexOf(document.activeElement);  // -1 on the heading
+      if (event.shiftKey && at <= 0) { items[items.length - 1].focus(); event.preventDefault(); }
+      else if (!event.shiftKey && (at < 0 || at === items.length - 1)) {
+        items[0].focus();
+        event.preventDefault();
+      }
     });
   }
   document.addEventListener("keydown", function (event) {
