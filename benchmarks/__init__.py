@@ -1,0 +1,1 @@
+"""Benchmarks, load test and fuzz harness for asgi-consent (see README.md); not shipped."""
