@@ -256,6 +256,14 @@ def test_the_repr_of_no_choice_says_so() -> None:
 # -- deferred consent ---------------------------------------------------------------------
 
 
+def _cookie_headers(raw: str | None) -> list[tuple[bytes, bytes]]:
+    """The request headers that carry `raw` as our cookie (none for None)."""
+    headers = [(b"host", b"example.com")]
+    if raw is not None:
+        headers.append((b"cookie", b"theme=dark; asgi_consent=" + raw.encode()))
+    return headers
+
+
 def test_a_deferred_consent_does_not_verify_before_it_is_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -269,7 +277,7 @@ def test_a_deferred_consent_does_not_verify_before_it_is_read(
         return real_decode(value)
 
     monkeypatch.setattr(codec, "decode", spy)
-    deferred = codec.deferred(raw)
+    deferred = codec.deferred(_cookie_headers(raw))
     assert calls == []
     assert deferred.allows("analytics")
     assert calls == [raw]
@@ -281,7 +289,7 @@ def test_a_deferred_consent_verifies_only_once(monkeypatch: pytest.MonkeyPatch) 
     calls: list[str | None] = []
     real_decode = codec.decode
     monkeypatch.setattr(codec, "decode", lambda value: calls.append(value) or real_decode(value))
-    deferred = codec.deferred(raw)
+    deferred = codec.deferred(_cookie_headers(raw))
     _ = (deferred.decided, deferred.categories, deferred.consent_id, deferred.given_at)
     assert deferred.allows("analytics")
     assert len(calls) == 1
@@ -290,7 +298,7 @@ def test_a_deferred_consent_verifies_only_once(monkeypatch: pytest.MonkeyPatch) 
 def test_a_deferred_consent_answers_like_the_decoded_one() -> None:
     codec = _codec(policy_revision=4)
     raw = codec.encode(["analytics", "media"], consent_id="id42")
-    deferred, decoded = codec.deferred(raw), codec.decode(raw)
+    deferred, decoded = codec.deferred(_cookie_headers(raw)), codec.decode(raw)
     assert (
         deferred.decided,
         deferred.categories,
@@ -304,17 +312,17 @@ def test_a_deferred_consent_answers_like_the_decoded_one() -> None:
 
 
 def test_a_deferred_tampered_cookie_reads_as_no_choice() -> None:
-    deferred = _codec().deferred("c1~1~analytics~id.forged.signature")
+    deferred = _codec().deferred(_cookie_headers("c1~1~analytics~id.forged.signature"))
     assert not deferred.decided
     assert deferred.categories == {"necessary"}
 
 
 def test_a_deferred_consent_without_a_cookie_is_no_choice() -> None:
-    assert _codec().deferred(None) == Consent()
+    assert _codec().deferred(_cookie_headers(None)) == Consent()
 
 
 def test_a_deferred_consent_is_a_consent() -> None:
-    assert isinstance(_codec().deferred("x"), Consent)
+    assert isinstance(_codec().deferred(_cookie_headers("x")), Consent)
 
 
 # -- reading the Cookie header ----------------------------------------------------------

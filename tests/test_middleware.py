@@ -174,12 +174,18 @@ async def test_after_a_rejection_the_cookie_settings_control_is_shown() -> None:
 
 
 @pytest.mark.anyio
-async def test_without_the_settings_button_a_decided_page_is_left_as_it_was() -> None:
+async def test_without_the_settings_button_a_decided_page_only_gets_our_script() -> None:
     mw = wrap(html_app([PAGE]), settings_button=False)
     name, value = consent_cookie(mw, *ALL_CATEGORIES)
     async with client(mw) as c:
         response = await c.get("/", headers={name.decode(): value.decode()})
-    assert response.content == PAGE
+    before, _, after = PAGE.rpartition(b"</body>")
+    assert response.content.startswith(before)
+    assert response.content.endswith(b"</body>" + after)
+    added = response.content[len(before) : -len(b"</body>" + after)]
+    assert b"asgi-consent-settings" not in added
+    assert added.count(b"<script ") == 1
+    assert b'data-granted="analytics marketing media necessary"' in added
 
 
 # -- request.state.consent ------------------------------------------------------------

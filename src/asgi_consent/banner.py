@@ -31,6 +31,7 @@ class BannerRenderer:
         # Bound per instance so each middleware has its own cache.
         self._banner_template = lru_cache(maxsize=256)(self._render_banner)
         self._settings_template = lru_cache(maxsize=1024)(self._render_settings)
+        self._placeholder_template = lru_cache(maxsize=1024)(self._render_placeholder)
 
     def texts(self, language: str) -> Texts:
         return texts_for(self._config, language)
@@ -40,26 +41,37 @@ class BannerRenderer:
             return "rtl"
         return texts.direction
 
-    def _scripts(self, nonce: str | None) -> str:
+    def _scripts(self, nonce: str | None, granted: frozenset[str] | None) -> str:
         nonce_attr = f' nonce="{_e(nonce)}"' if nonce else ""
         mode = ' data-consent-mode="on"' if self._config.consent_mode else ""
+        state = f' data-granted="{_e(" ".join(sorted(granted)))}"' if granted else ""
         return (
             f'<link rel="stylesheet" href="{self._assets.url("consent.css")}"{nonce_attr}>'
             f'<script src="{self._assets.url("consent.js")}" defer'
-            f' data-endpoint="{_e(self._prefix)}"{mode}{nonce_attr}></script>'
+            f' data-endpoint="{_e(self._prefix)}"{mode}{state}{nonce_attr}></script>'
         )
 
     def banner(self, language: str, *, next_path: str, gpc: bool, nonce: str | None) -> bytes:
         """The banner for a visitor who has not chosen yet."""
         template = self._banner_template(language, gpc)
-        return (template.replace(_NEXT, _e(next_path)) + self._scripts(nonce)).encode()
+        return (template.replace(_NEXT, _e(next_path)) + self._scripts(nonce, None)).encode()
 
     def settings(
-        self, language: str, granted: frozenset[str], *, next_path: str, nonce: str | None
+        self,
+        language: str,
+        granted: frozenset[str],
+        *,
+        next_path: str,
+        nonce: str | None,
+        control: bool = True,
     ) -> bytes:
-        """The small "Cookie settings" control shown on every page after a choice."""
+        """After a choice: the small "Cookie settings" control (unless `control` is off)
+        and the script, which also wakes up inert markup of the granted categories."""
+        scripts = self._scripts(nonce, granted)
+        if not control:
+            return scripts.encode()
         template = self._settings_template(language, granted)
-        return (template.replace(_NEXT, _e(next_path)) + self._scripts(nonce)).encode()
+        return (template.replace(_NEXT, _e(next_path)) + scripts).encode()
 
     def settings_fragment(self, language: str, granted: frozenset[str], next_path: str) -> str:
         """The settings control alone, for the script to insert after a choice."""
@@ -83,6 +95,10 @@ class BannerRenderer:
 
     def placeholder(self, language: str, category: str, provider: str, next_path: str) -> bytes:
         """The click-to-load box shown where a blocked iframe would be."""
+        template = self._placeholder_template(language, category, provider)
+        return template.replace(_NEXT, _e(next_path)).encode()
+
+    def _render_placeholder(self, language: str, category: str, provider: str) -> str:
         texts = self.texts(language)
         label = texts.labels.get(category, category)
         message = texts["placeholder_text"].replace("{provider}", provider or "another site")
@@ -94,10 +110,10 @@ class BannerRenderer:
             f'<form method="post" action="{self._prefix}/choice" data-consent-form>'
             f'<input type="hidden" name="choice" value="grant">'
             f'<input type="hidden" name="category" value="{_e(category)}">'
-            f'<input type="hidden" name="next" value="{_e(next_path)}">'
+            f'<input type="hidden" name="next" value="{_NEXT}">'
             f'<button type="submit">{_e(texts["placeholder_button"])}</button>'
             f"</form></div>"
-        ).encode()
+        )
 
     # -- templates (cached) -----------------------------------------------------
 

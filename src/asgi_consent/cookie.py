@@ -149,6 +149,10 @@ class ConsentCodec:
             clock=clock,
         )
         self._clock = clock
+        self._cookie_name = config.cookie_name.encode()
+        # Verified cookie values -> (payload, signed at). The same string always verifies
+        # the same way; only its age changes, and that is checked on every use.
+        self._verified: dict[str, tuple[str, float] | None] = {}
         self._revision = config.policy_revision
         self._known = frozenset(config.category_names)
         self._max_age = config.max_age
@@ -163,31 +167,45 @@ class ConsentCodec:
         """The consent in a cookie value; `NO_CHOICE` for anything not valid now."""
         if not raw or len(raw) > 1024:
             return NO_CHOICE
+        if raw in self._verified:
+            verified = self._verified[raw]
+        else:
+            verified = self._verify(raw)
+            if len(self._verified) >= 4096:  # bounded: values come from visitors
+                self._verified.clear()
+            self._verified[raw] = verified
+        if verified is None:
+            return NO_CHOICE
+        payload, signed_at = verified
         try:
-            # Age checked here, not by itsdangerous: it refuses any negative age, and
-            # servers behind one load balancer may disagree on the time by a second.
-            payload, signed_at = self._signer.unsign(raw, return_timestamp=True)
-            fmt, revision, granted, consent_id = payload.decode("ascii").split(_SEPARATOR)
-        except (BadData, UnicodeDecodeError, ValueError):
+            fmt, revision, granted, consent_id = payload.split(_SEPARATOR)
+        except ValueError:
             return NO_CHOICE
         if fmt != _FORMAT or revision != str(self._revision) or not consent_id:
             return NO_CHOICE
-        age = self._clock() - signed_at.timestamp()
+        age = self._clock() - signed_at
         if age > self._max_age or age < -300:  # expired, or from the future beyond skew
             return NO_CHOICE
         names = frozenset(granted.split(".")) if granted else frozenset()
         return Consent(
             names & self._known,
             revision=self._revision,
-            given_at=signed_at.astimezone(UTC),
+            given_at=datetime.fromtimestamp(signed_at, UTC),
             consent_id=consent_id,
         )
 
-    def deferred(self, raw: str | None) -> Consent:
-        """A `Consent` for `raw` that verifies the signature only when first read."""
-        if raw is None:
-            return NO_CHOICE
-        return _DeferredConsent(lambda: self.decode(raw))
+    def _verify(self, raw: str) -> tuple[str, float] | None:
+        try:
+            # Age checked by decode(), not by itsdangerous: it refuses any negative age,
+            # and servers behind one load balancer may disagree on the time by a second.
+            payload, signed_at = self._signer.unsign(raw, return_timestamp=True)
+            return payload.decode("ascii"), signed_at.timestamp()
+        except (BadData, UnicodeDecodeError, ValueError):
+            return None
+
+    def deferred(self, headers: Iterable[tuple[bytes, bytes]]) -> Consent:
+        """The `Consent` in a request's Cookie headers, read and verified on first use."""
+        return _DeferredConsent(lambda: self.decode(read_cookie(headers, self._cookie_name)))
 
     def expires_at(self, consent: Consent) -> datetime | None:
         if consent.given_at is None:

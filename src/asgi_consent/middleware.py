@@ -6,14 +6,14 @@ import logging
 import re
 from typing import Any
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .assets import Assets
 from .banner import BannerRenderer
 from .config import ConfigError, ConsentConfig, check_option_names
-from .cookie import Consent, ConsentCodec, read_cookie
+from .cookie import Consent, ConsentCodec
 from .endpoints import ConsentEndpoints
 from .locales import choose_language
 from .rewrite import HtmlRewriter, RewritePlan
@@ -68,6 +68,7 @@ class ConsentMiddleware:
         self._cookie_name = config.cookie_name.encode()
         self._categories = frozenset(config.category_names)
         self._tracker_cookie_check = self.rules.cookie_category
+        self._languages: dict[bytes, str] = {}  # Accept-Language -> banner language
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,8 +81,8 @@ class ConsentMiddleware:
         ):
             await self.endpoints(scope, receive, send)
             return
-        raw = read_cookie(scope["headers"], self._cookie_name)
-        consent = self.codec.deferred(raw)
+        # Read and verified only if someone asks: JSON and files never pay for it.
+        consent = self.codec.deferred(scope["headers"])
         scope.setdefault("state", {})["consent"] = consent
         extensions = scope.get("extensions")
         if extensions and "http.response.pathsend" in extensions:
@@ -95,7 +96,9 @@ class ConsentMiddleware:
 
     # -- per-response decisions (called by the responder) ------------------------
 
-    def plan_for(self, scope: Scope, consent: Consent, headers: MutableHeaders) -> RewritePlan:
+    def plan_for(
+        self, scope: Scope, consent: Consent, headers: list[tuple[bytes, bytes]]
+    ) -> RewritePlan:
         """What to do to one HTML page for this visitor."""
         cfg = self.config
         decided = consent.decided
@@ -106,16 +109,16 @@ class ConsentMiddleware:
         next_path = _page_path(scope)
         language = cfg.default_language
         if not decided or cfg.settings_button or blocked:
-            language = choose_language(cfg, Request(scope))
+            language = self._language(scope)
         nonce = _csp_nonce(headers)
         if not decided:
-            gpc = cfg.honor_gpc and Headers(scope=scope).get("sec-gpc") == "1"
+            gpc = cfg.honor_gpc and (b"sec-gpc", b"1") in scope["headers"]
             before_body_end = self.banner.banner(
                 language, next_path=next_path, gpc=gpc, nonce=nonce
             )
-        elif cfg.settings_button:
+        else:
             before_body_end = self.banner.settings(
-                language, granted, next_path=next_path, nonce=nonce
+                language, granted, next_path=next_path, nonce=nonce, control=cfg.settings_button
             )
         if blocked:
             banner = self.banner
@@ -135,6 +138,19 @@ class ConsentMiddleware:
             placeholder=placeholder,
             page_path=next_path,
         )
+
+    def _language(self, scope: Scope) -> str:
+        cfg = self.config
+        if cfg.language or cfg.language_selector is not None:
+            return choose_language(cfg, Request(scope))
+        accept = next((v for k, v in scope["headers"] if k == b"accept-language"), b"")
+        language = self._languages.get(accept)
+        if language is None:
+            if len(self._languages) > 1024:  # bounded: headers come from visitors
+                self._languages.clear()
+            language = choose_language(cfg, Request(scope))
+            self._languages[accept] = language
+        return language
 
     def _consent_mode_default(self, consent: Consent, nonce: str | None) -> bytes:
         states = [
@@ -164,8 +180,8 @@ def _page_path(scope: Scope) -> str:
         return "/"
 
 
-def _csp_nonce(headers: MutableHeaders) -> str | None:
-    for key, value in headers.raw:
+def _csp_nonce(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for key, value in headers:
         if key == b"content-security-policy":
             found = _NONCE.search(value)
             if found:
@@ -173,14 +189,12 @@ def _csp_nonce(headers: MutableHeaders) -> str | None:
     return None
 
 
-def _eligible(scope: Scope, message: Message) -> bool:
-    """Whether a response is HTML we may rewrite."""
-    status = message["status"]
+def _eligible(scope: Scope, status: int, headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether a response is HTML we may rewrite (header names already lower case)."""
     if scope["method"] == "HEAD" or status < 200 or status in (204, 206, 304):
         return False
     content_type = b""
-    for key, value in message.get("headers", ()):
-        key = key.lower()
+    for key, value in headers:
         if key == b"content-type":
             content_type = value.lower()
         elif key == b"content-encoding" and value.strip().lower() not in (b"", b"identity"):
@@ -210,11 +224,14 @@ class _Responder:
     async def send(self, message: Message) -> None:
         kind = message["type"]
         if kind == "http.response.start":
-            self._drop_refused_cookies(message)
-            if _eligible(self._scope, message):
-                # ASGI asks for lower-case header names; some apps (Django) send
-                # "Content-Type". Normalise the page we will edit.
-                message["headers"] = [(k.lower(), v) for k, v in message.get("headers", ())]
+            # ASGI asks for lower-case header names; some apps (Django) send
+            # "Content-Type". One pass: normalised copy, and what we need to know.
+            headers = [(key.lower(), value) for key, value in message.get("headers", ())]
+            if any(key == b"set-cookie" for key, _ in headers):
+                headers = self._drop_refused_cookies(headers)
+                message["headers"] = headers
+            if _eligible(self._scope, message["status"], headers):
+                message["headers"] = headers
                 self._start = message
                 self._passthrough = False
                 return
@@ -238,70 +255,89 @@ class _Responder:
             return
         await self._body(message)
 
-    def _drop_refused_cookies(self, message: Message) -> None:
-        headers = message.get("headers")
-        if not headers or not any(key.lower() == b"set-cookie" for key, _ in headers):
-            return
+    def _drop_refused_cookies(
+        self, headers: list[tuple[bytes, bytes]]
+    ) -> list[tuple[bytes, bytes]]:
         kept = []
-        dropped = False
         for key, value in headers:
-            if key.lower() == b"set-cookie":
+            if key == b"set-cookie":
                 name = value.split(b"=", 1)[0].strip().decode("latin-1")
                 if self._mw.refused_cookie(name, self._consent):
-                    dropped = True
                     continue
             kept.append((key, value))
-        if dropped:
-            message["headers"] = kept
+        return kept
 
     async def _body(self, message: Message) -> None:
         more = message.get("more_body", False)
         body: bytes = message.get("body", b"")
         if self._start is not None:
             start, self._start = self._start, None
-            headers = MutableHeaders(scope=start)
-            plan = self._mw.plan_for(self._scope, self._consent, headers)
-            self._rewriter = HtmlRewriter(plan)
-            headers.add_vary_header("Cookie")
-            _make_private(headers)
-            for name in ("etag", "accept-ranges", "content-md5"):
-                if name in headers:
-                    del headers[name]
+            plan = self._mw.plan_for(self._scope, self._consent, start["headers"])
             if more:
-                if "content-length" in headers:
-                    del headers["content-length"]
+                _edit_page_headers(start, None)
+                self._rewriter = HtmlRewriter(plan)
+                await self._send(start)
             else:
-                body = self._rewriter.feed(body) + self._rewriter.finish()
-                self._rewriter = None
+                body = HtmlRewriter(plan).rewrite_all(body)
                 self._passthrough = True  # anything after the last body is not ours
-                headers["content-length"] = str(len(body))
+                _edit_page_headers(start, len(body))
                 await self._send(start)
                 await self._send({"type": "http.response.body", "body": body})
                 return
-            await self._send(start)
         rewriter = self._rewriter
         if rewriter is None:  # a body after the last one: not ours to judge
             await self._send(message)
             return
-        out = rewriter.feed(body)
         if not more:
-            out += rewriter.finish()
+            out = rewriter.rewrite_all(body)
             self._rewriter = None
             self._passthrough = True
             await self._send({"type": "http.response.body", "body": out})
-        elif out:
+            return
+        out = rewriter.feed(body)
+        if out:
             await self._send({"type": "http.response.body", "body": out, "more_body": True})
 
 
-def _make_private(headers: MutableHeaders) -> None:
+# Validators of the app's bytes no longer describe what we send.
+_STALE_HEADERS = frozenset({b"etag", b"accept-ranges", b"content-md5"})
+
+
+def _edit_page_headers(start: Message, length: int | None) -> None:
+    """Headers of a page we rewrite, edited in place in one pass: private caching, no
+    stale validators, Content-Length only for a one-piece body, then Vary: Cookie.
+    Repeated headers (Set-Cookie) are kept."""
+    kept: list[tuple[bytes, bytes]] = []
+    cache_control = content_length = False
+    for key, value in start["headers"]:
+        if key == b"cache-control":
+            if not cache_control:
+                kept.append((key, _private(value)))
+                cache_control = True
+        elif key == b"content-length":
+            if length is not None and not content_length:
+                kept.append((key, str(length).encode()))
+                content_length = True
+        elif key not in _STALE_HEADERS:
+            kept.append((key, value))
+    start["headers"] = kept
+    headers = MutableHeaders(scope=start)
+    headers.add_vary_header("Cookie")
+    if not cache_control:
+        headers.append("cache-control", "private")
+    if length is not None and not content_length:
+        headers.append("content-length", str(length))
+
+
+def _private(current: bytes) -> bytes:
     """This page differs per visitor: no shared cache may keep it."""
-    current = headers.get("cache-control")
-    if current is None:
-        headers["Cache-Control"] = "private"
-        return
-    directives = [d.strip() for d in current.split(",") if d.strip()]
+    directives = [d.strip() for d in current.decode("latin-1").split(",") if d.strip()]
     lowered = [d.lower() for d in directives]
     if "no-store" in lowered or "private" in lowered:
-        return
-    kept = [d for d in directives if d.lower() != "public" and not d.lower().startswith("s-maxage")]
-    headers["Cache-Control"] = ", ".join(["private", *kept])
+        return current
+    kept = [
+        d
+        for d, low in zip(directives, lowered, strict=True)
+        if low != "public" and not low.startswith("s-maxage")
+    ]
+    return ", ".join(["private", *kept]).encode("latin-1")

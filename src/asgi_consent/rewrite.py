@@ -119,9 +119,10 @@ def _edit_tag(
 ) -> bytes:
     """`tag` with some attribute names renamed and `add` put right after the tag name."""
     edits = sorted(
-        (attrs.span(old)[0], attrs.span(old)[0] + len(old), new)
+        (at, at + len(old), new)
         for old, new in rename.items()
         if old in attrs
+        for at in (attrs.span(old)[0],)
     )
     out = [tag[: 1 + name_length], add]
     at = 1 + name_length
@@ -149,27 +150,35 @@ class HtmlRewriter:
     # -- public ---------------------------------------------------------------
 
     def feed(self, chunk: bytes) -> bytes:
+        """The output that can be sent for `chunk` now (some bytes may be held back)."""
         if self._failed:
             return chunk
         try:
-            return self._feed(chunk, final=False)
+            return b"".join(self._feed(chunk, final=False))
         except Exception:  # pragma: no cover - defensive: a page is never broken
             return self._fail(chunk)
 
     def finish(self) -> bytes:
+        """Everything still held back, and the insertion before the last </body>."""
+        return self._complete(b"")
+
+    def rewrite_all(self, body: bytes) -> bytes:
+        """A one-piece body: the same as feed(body) + finish(), with one copy less."""
+        return self._complete(body)
+
+    def _complete(self, body: bytes) -> bytes:
         if self._failed:
-            return b""
+            return body
         try:
-            out = self._feed(b"", final=True)
+            out = self._feed(body, final=True)
         except Exception:  # pragma: no cover - defensive: a page is never broken
-            return self._fail(b"")
+            return self._fail(body)
         insertion = self._plan.before_body_end
         if self._tail is not None:
-            return out + insertion + bytes(self._tail)
-        if self._body_end_passed and insertion:
-            # the last </body> is long behind us; the parser moves this into <body>
-            return out + insertion
-        return out
+            out += (insertion, bytes(self._tail))
+        elif self._body_end_passed and insertion:
+            out.append(insertion)  # the last </body> is long behind us: the parser moves it
+        return b"".join(out)
 
     # -- internals ------------------------------------------------------------
 
@@ -200,56 +209,54 @@ class HtmlRewriter:
         self._tail = bytearray()
         self._body_end_passed = True
 
-    def _feed(self, chunk: bytes, *, final: bool) -> bytes:
+    def _feed(self, chunk: bytes, *, final: bool) -> list[bytes]:
         out: list[bytes] = []
         if self._scanning:
-            self._buf += chunk
+            self._feed_scan(chunk, out, final=final)
         else:
-            data = bytes(self._buf) + chunk if self._buf else chunk
-            self._buf.clear()
-            lower = data.lower()
-            if b"text/plain" not in lower:
-                self._feed_fast(data, lower, out, final=final)
-                return b"".join(out)
-            # inert markup to wake up: from here on every tag is looked at
-            self._scanning = True
-            self._buf += data
-        self._feed_scan(out, final=final)
-        return b"".join(out)
+            self._feed_fast(chunk, out, final=final)
+        return out
 
-    def _feed_fast(self, data: bytes, lower: bytes, out: list[bytes], *, final: bool) -> None:
-        """Nothing to block: only find the last </body>, searching back from the end."""
-        if self._tail is not None and _closes_unopened(bytes(self._tail).lower() + lower, 0):
+    def _feed_fast(self, chunk: bytes, out: list[bytes], *, final: bool) -> None:
+        """Nothing to block (every category granted): only find the last </body>,
+        searching back from the end. The page is not lower-cased or scanned; inert
+        markup of granted categories is woken up by consent.js on load."""
+        data = bytes(self._buf) + chunk if self._buf else chunk
+        self._buf.clear()
+        if self._tail is not None and _closes_unopened((bytes(self._tail) + data).lower(), 0):
             # The </body> we hold sat inside a comment, script or textarea after all.
             out.append(bytes(self._tail))
             self._tail = None
             self._body_end_passed = False
-        at = lower.rfind(b"</body")
+        at = _last_body_end(data, len(data)) if self._plan.before_body_end else -1
         # A </body> followed by the end of a comment or raw text it is not the start
         # of lies inside that comment or raw text: try the one before it.
-        while at >= 0 and _closes_unopened(lower, at):
-            at = lower.rfind(b"</body", 0, at)
-        if at >= 0 and self._plan.before_body_end:
+        while at >= 0 and _closes_unopened(data[at:].lower(), 0):
+            at = _last_body_end(data, at)
+        if at >= 0:
             self._emit(out, data[:at])
             self._body_end(out)
             self._emit(out, data[at:])
             return
-        # Hold back an unfinished last tag: it may be "</bo" or '<script type="text/pl'.
-        keep = 0
-        if not final:
-            lt = lower.rfind(b"<", max(0, len(data) - HOLD_LIMIT))
-            if lt >= 0 and lower.find(b">", lt) < 0:
-                keep = len(data) - lt
+        keep = 0 if final else len(data) - _unfinished_tag_start(data, 0, len(data))
         self._emit(out, data[: len(data) - keep])
         self._buf += data[len(data) - keep :]
 
-    def _feed_scan(self, out: list[bytes], *, final: bool) -> None:
-        buf = bytes(self._buf)
+    def _feed_scan(self, chunk: bytes, out: list[bytes], *, final: bool) -> None:
+        held = bool(self._buf)
+        if held:
+            self._buf += chunk
+            buf = bytes(self._buf)
+        else:
+            buf = chunk
         lower = buf.lower()
         self._mark = 0
         pos = self._scan(buf, lower, 0, len(buf), out, final=final, in_noscript=False)
         self._emit(out, buf[self._mark : pos])
-        del self._buf[:pos]
+        if held:
+            del self._buf[:pos]
+        else:
+            self._buf += buf[pos:]
 
     def _replace(self, buf: bytes, out: list[bytes], start: int, stop: int, new: bytes) -> None:
         """Output `new` instead of buf[start:stop]; bytes before it are copied through."""
@@ -295,7 +302,7 @@ class HtmlRewriter:
                 continue
             m = search(lower, pos, end)
             if m is None:
-                return end if final else max(pos, end - _partial_tag_length(lower, end))
+                return end if final else _unfinished_tag_start(lower, pos, end)
             start = m.start()
             # A marker inside an attribute value of an ordinary tag (<div title="<!--">)
             # is text: step over that whole tag instead.
@@ -537,7 +544,34 @@ def _closes_unopened(lower: bytes, start: int) -> bool:
     return False
 
 
-def _partial_tag_length(lower: bytes, end: int) -> int:
-    """Bytes before `end` that may be an unfinished marker such as `<scri` or `</bod`."""
-    at = lower.rfind(b"<", max(0, end - 12), end)
-    return end - at if at >= 0 else 0
+def _unfinished_tag_start(data: bytes, pos: int, end: int) -> int:
+    """Where an unfinished tag near the end starts ("<scri", "</bo", '<div title="<ifr'),
+    so that it is held back whole for the next chunk; `end` if there is none. Looks at
+    the last few "<" only: an unfinished tag may hold a complete-looking one."""
+    floor = max(pos, end - HOLD_LIMIT)
+    hold = at = end
+    for _ in range(4):
+        lt = data.rfind(b"<", floor, at)
+        if lt < 0:
+            break
+        follower = data[lt + 1 : lt + 2]
+        if lt + 1 == end or (
+            (follower.isalpha() or follower in (b"/", b"!"))
+            and _TAG_REST.match(data, lt + 1, end) is None
+        ):
+            hold = lt
+        at = lt
+    return hold
+
+
+def _last_body_end(data: bytes, end: int) -> int:
+    """The last "</body" (any case) before `end`, searching back from there: on a real
+    page it is among the last few end tags, so this reads a few bytes, not the page."""
+    at = end
+    for _ in range(64):
+        at = data.rfind(b"</", 0, at)
+        if at < 0:
+            return -1
+        if data[at + 2 : at + 6].lower() == b"body":
+            return at
+    return data[:at].lower().rfind(b"</body")

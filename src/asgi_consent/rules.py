@@ -120,6 +120,7 @@ class TrackerRules:
             known = set(config.category_names)
             trackers.extend(t for t in CATALOGUE if t.category in known)
         self._tables = {kind: _UrlTable() for kind in URL_KINDS}
+        self._seen: dict[tuple[str, bytes | str], Match | None] = {}
         markers: list[tuple[bytes, str]] = []
         exact: dict[str, str] = {}
         prefixes: list[tuple[str, str]] = []
@@ -154,7 +155,14 @@ class TrackerRules:
 
     def url(self, kind: str, url: bytes | str) -> Match | None:
         """The tracker a `<script src>`, `<iframe src>` or `<img src>` URL belongs to."""
-        return self._tables[kind].lookup(url)
+        key = (kind, url)
+        if key in self._seen:  # pages repeat their URLs request after request
+            return self._seen[key]
+        found = self._tables[kind].lookup(url)
+        if len(self._seen) >= 8192:  # bounded: pages may carry per-request URLs
+            self._seen.clear()
+        self._seen[key] = found
+        return found
 
     def host(self, url: bytes | str) -> Match | None:
         """The tracker whose host `url` names, ignoring the path (preconnect, dns-prefetch)."""

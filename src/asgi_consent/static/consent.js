@@ -214,5 +214,9 @@
     if (open) { open.open = false; open.querySelector("summary").focus(); }
   });
 
+  // A returning visitor: the server left granted categories as written; inert markup
+  // written for other consent tools (type="text/plain" data-category) wakes up here.
+  if (me.hasAttribute("data-granted")) { activate(granted()); }
+
   window.__asgiConsent = { granted: granted, activate: activate, open: openPreferences };
 })();
