@@ -26,7 +26,8 @@ TAIL_LIMIT = 256 * 1024
 # Start or end of a tag that matters, in the lower-cased buffer. The lookahead needs
 # one byte after the name, so a name cut by a chunk boundary is simply not matched yet.
 _MARKER = re.compile(
-    rb"<(?:!--|(/?)(s(?:cript|tyle)|i(?:mg|frame)|noscript|link|body|head|t(?:itle|extarea)|xmp)"
+    rb"<(?:!--|(/)(body)(?=[\s/>])"  # of end tags only </body> matters
+    rb"|()(s(?:cript|tyle)|i(?:mg|frame)|noscript|link|body|head|t(?:itle|extarea)|xmp)"
     rb"(?=[\s/>]))"
 )
 # The rest of a tag after its name: quotes count only as attribute values.
@@ -316,7 +317,7 @@ class HtmlRewriter:
                         continue
                     if not final and window == end:
                         return lt
-            name = m.group(2)
+            name = m.group(2) or m.group(4)
             if name is None:  # a comment
                 self._raw_end = b"-->"
                 pos = start + 2
