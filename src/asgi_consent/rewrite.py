@@ -11,33 +11,30 @@ passes the bytes through.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .markup import (
+    COMMENT_END,
+    HOLD_LIMIT,
+    MARKER,
+    TAG_NAME_END,
+    TAG_REST,
+    Attributes,
+    closes_unopened,
+    edit_tag,
+    last_body_end,
+    set_script_type,
+    unfinished_tag_start,
+)
 from .rules import TrackerRules
 
 logger = logging.getLogger("asgi_consent")
 
-HOLD_LIMIT = 64 * 1024
 # Bytes kept after the last `</body>` while we wait to learn it was the last one.
 TAIL_LIMIT = 256 * 1024
 
-# Start or end of a tag that matters, in the lower-cased buffer. The lookahead needs
-# one byte after the name, so a name cut by a chunk boundary is simply not matched yet.
-_MARKER = re.compile(
-    rb"<(?:!--|(/)(body)(?=[\s/>])"  # of end tags only </body> matters
-    rb"|()(s(?:cript|tyle)|i(?:mg|frame)|noscript|link|body|head|t(?:itle|extarea)|xmp)"
-    rb"(?=[\s/>]))"
-)
-# The rest of a tag after its name: quotes count only as attribute values.
-_TAG_REST = re.compile(rb"""(?:[^>"'=]++|=\s*+(?:"[^"]*+"|'[^']*+'|(?!["']))|["'])*+>""")
-_ATTRIBUTE = re.compile(
-    rb"""([^\s"'>/=][^\s"'>/=]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?"""
-)
 _RAW_TEXT = {b"style", b"textarea", b"title", b"xmp"}
-_COMMENT_END = re.compile(rb"--!?>")
-_TAG_NAME_END = frozenset(b" \t\n\r\f/>")
 _LOADERS = {b"img", b"iframe", b"link"}
 # <script type> values a browser executes (the HTML spec's JavaScript MIME types).
 _JS_TYPES = {
@@ -77,61 +74,6 @@ class RewritePlan:
     def scans(self) -> bool:
         """Whether every tag must be looked at (something to block or to put in <head>)."""
         return bool(self.blocked or self.head_start)
-
-
-class _Attributes:
-    """The attributes of one tag (values from the lower-cased copy; first one wins)."""
-
-    __slots__ = ("values", "_tag", "_start")
-
-    def __init__(self, lower_tag: bytes, start: int) -> None:
-        self._tag = lower_tag
-        self._start = start
-        self.values: dict[bytes, bytes] = {}
-        for name, double, single, bare in _ATTRIBUTE.findall(lower_tag, start):
-            if name not in self.values:
-                self.values[name] = (double or single or bare).strip()
-
-    def get(self, name: bytes) -> bytes | None:
-        return self.values.get(name)
-
-    def __contains__(self, name: bytes) -> bool:
-        return name in self.values
-
-    def span(self, name: bytes) -> tuple[int, int]:
-        """Where attribute `name` (name and value) sits in the tag; only for edits."""
-        for m in _ATTRIBUTE.finditer(self._tag, self._start):
-            if m.group(1) == name:
-                return m.start(), m.end()
-        raise KeyError(name)
-
-
-def _escape_attr(value: bytes) -> bytes:
-    return value.replace(b"&", b"&amp;").replace(b'"', b"&quot;").replace(b"<", b"&lt;")
-
-
-def _edit_tag(
-    tag: bytes,
-    attrs: _Attributes,
-    name_length: int,
-    *,
-    rename: dict[bytes, bytes],
-    add: bytes,
-) -> bytes:
-    """`tag` with some attribute names renamed and `add` put right after the tag name."""
-    edits = sorted(
-        (at, at + len(old), new)
-        for old, new in rename.items()
-        if old in attrs
-        for at in (attrs.span(old)[0],)
-    )
-    out = [tag[: 1 + name_length], add]
-    at = 1 + name_length
-    for start, end, replacement in edits:
-        out += (tag[at:start], replacement)
-        at = end
-    out.append(tag[at:])
-    return b"".join(out)
 
 
 class HtmlRewriter:
@@ -224,22 +166,22 @@ class HtmlRewriter:
         markup of granted categories is woken up by consent.js on load."""
         data = bytes(self._buf) + chunk if self._buf else chunk
         self._buf.clear()
-        if self._tail is not None and _closes_unopened((bytes(self._tail) + data).lower(), 0):
+        if self._tail is not None and closes_unopened((bytes(self._tail) + data).lower(), 0):
             # The </body> we hold sat inside a comment, script or textarea after all.
             out.append(bytes(self._tail))
             self._tail = None
             self._body_end_passed = False
-        at = _last_body_end(data, len(data)) if self._plan.before_body_end else -1
+        at = last_body_end(data, len(data)) if self._plan.before_body_end else -1
         # A </body> followed by the end of a comment or raw text it is not the start
         # of lies inside that comment or raw text: try the one before it.
-        while at >= 0 and _closes_unopened(data[at:].lower(), 0):
-            at = _last_body_end(data, at)
+        while at >= 0 and closes_unopened(data[at:].lower(), 0):
+            at = last_body_end(data, at)
         if at >= 0:
             self._emit(out, data[:at])
             self._body_end(out)
             self._emit(out, data[at:])
             return
-        keep = 0 if final else len(data) - _unfinished_tag_start(data, 0, len(data))
+        keep = 0 if final else len(data) - unfinished_tag_start(data, 0, len(data))
         self._emit(out, data[: len(data) - keep])
         self._buf += data[len(data) - keep :]
 
@@ -280,11 +222,11 @@ class HtmlRewriter:
         in_noscript: bool,
     ) -> int:
         """Scan buf[pos:end]; return where the next feed must start again."""
-        search = _MARKER.search
+        search = MARKER.search
         while pos < end:
             if self._raw_end is not None:
                 if self._raw_end == b"-->":
-                    found = _COMMENT_END.search(lower, pos, end)
+                    found = COMMENT_END.search(lower, pos, end)
                     if found is None:
                         return max(pos, end - (0 if final else 3))
                     pos = found.end()
@@ -295,7 +237,7 @@ class HtmlRewriter:
                 if close < 0 or (after >= end and not final):
                     keep = 0 if final else len(self._raw_end)
                     return max(pos, end - keep)
-                if after < end and lower[after] not in _TAG_NAME_END:
+                if after < end and lower[after] not in TAG_NAME_END:
                     pos = close + 2  # "</scripts": not the end of this element
                     continue
                 pos = after  # past the closing marker: the rest of an end tag is plain text
@@ -303,15 +245,15 @@ class HtmlRewriter:
                 continue
             m = search(lower, pos, end)
             if m is None:
-                return end if final else _unfinished_tag_start(lower, pos, end)
+                return end if final else unfinished_tag_start(lower, pos, end)
             start = m.start()
             # A marker inside an attribute value of an ordinary tag (<div title="<!--">)
             # is text: step over that whole tag instead.
             lt = lower.rfind(b"<", pos, start)
             if lt >= 0 and lower[lt + 1 : lt + 2].isalpha():
-                if _TAG_REST.match(lower, lt + 1, start) is None:
+                if TAG_REST.match(lower, lt + 1, start) is None:
                     window = min(end, lt + HOLD_LIMIT)
-                    enclosing = _TAG_REST.match(lower, lt + 1, window)
+                    enclosing = TAG_REST.match(lower, lt + 1, window)
                     if enclosing is not None:
                         pos = enclosing.end()
                         continue
@@ -329,7 +271,7 @@ class HtmlRewriter:
                 pos = m.end()
                 continue
             window = min(end, start + HOLD_LIMIT)
-            tag_end = _TAG_REST.match(lower, m.end(), window)
+            tag_end = TAG_REST.match(lower, m.end(), window)
             if tag_end is None:
                 if final or window < end:
                     pos = m.end()  # an unfinished tag: a browser would show it as text
@@ -381,7 +323,7 @@ class HtmlRewriter:
         # Only an absolute URL can reach a catalogued host; only markup can mark it.
         if b"//" not in tag_lower and b"data-consent" not in tag_lower:
             return stop
-        attrs = _Attributes(tag_lower, 1 + len(name))
+        attrs = Attributes(tag_lower, 1 + len(name))
         loads = (b"href",) if name == b"link" else (b"src", b"srcset")
         if not any(attr in attrs for attr in loads):
             return stop  # nothing it could load: already inert, or empty
@@ -391,7 +333,7 @@ class HtmlRewriter:
         tag = buf[start:stop]
         add = b"" if b"data-consent" in attrs else b' data-consent="' + category.encode() + b'"'
         if name == b"link":
-            new = _edit_tag(tag, attrs, 4, rename={b"href": b"data-consent-href"}, add=add)
+            new = edit_tag(tag, attrs, 4, rename={b"href": b"data-consent-href"}, add=add)
             self._replace(buf, out, start, stop, new)
             return stop
         rename = {b"src": b"data-consent-src", b"srcset": b"data-consent-srcset"}
@@ -399,11 +341,11 @@ class HtmlRewriter:
         if name == b"iframe" and not in_noscript and self._plan.placeholder is not None:
             before = self._plan.placeholder(category, provider, self._plan.page_path)
             add += b" hidden data-consent-hidden"
-        new = _edit_tag(tag, attrs, len(name), rename=rename, add=add)
+        new = edit_tag(tag, attrs, len(name), rename=rename, add=add)
         self._replace(buf, out, start, stop, before + new)
         return stop
 
-    def _element_category(self, name: bytes, attrs: _Attributes) -> tuple[str | None, str]:
+    def _element_category(self, name: bytes, attrs: Attributes) -> tuple[str | None, str]:
         marked = attrs.get(b"data-consent")
         if marked:
             return marked.decode("latin-1"), ""
@@ -445,7 +387,7 @@ class HtmlRewriter:
         rules = self._plan.rules
         category: str | None = None
         if b"type" in tag_lower or b"data-c" in tag_lower:
-            attrs = _Attributes(tag_lower, 7)
+            attrs = Attributes(tag_lower, 7)
             script_type = (attrs.get(b"type") or b"").split(b";")[0].strip()
             marked = attrs.get(b"data-consent") or attrs.get(b"data-category")
             if script_type == b"text/plain" and marked:
@@ -453,7 +395,7 @@ class HtmlRewriter:
                 # up server-side when its category is granted.
                 if marked.decode("latin-1") in self._plan.granted:
                     original = attrs.get(b"data-consent-type") or attrs.get(b"data-type") or b""
-                    new = _set_script_type(buf[start:stop], attrs, original)
+                    new = set_script_type(buf[start:stop], attrs, original)
                     self._replace(buf, out, start, stop, new)
                 return stop
             if script_type not in _JS_TYPES or not blocked:
@@ -467,7 +409,7 @@ class HtmlRewriter:
             attrs = None
             src = None
             if b"src" in tag_lower:  # maybe only inside another value (a nonce)
-                attrs = _Attributes(tag_lower, 7)
+                attrs = Attributes(tag_lower, 7)
                 src = attrs.get(b"src")
         if category is None and src is not None:
             # only an absolute URL can be a catalogued host; else a first-party script
@@ -484,11 +426,11 @@ class HtmlRewriter:
             category = rules.inline(lower, stop, close, blocked)
         if category is None or category not in blocked:
             return stop
-        attrs = attrs or _Attributes(tag_lower, 7)
+        attrs = attrs or Attributes(tag_lower, 7)
         add = b' type="text/plain"'
         if b"data-consent" not in attrs:
             add += b' data-consent="' + category.encode() + b'"'
-        new = _edit_tag(buf[start:stop], attrs, 6, rename={b"type": b"data-consent-type"}, add=add)
+        new = edit_tag(buf[start:stop], attrs, 6, rename={b"type": b"data-consent-type"}, add=add)
         self._replace(buf, out, start, stop, new)
         return stop
 
@@ -515,64 +457,3 @@ class HtmlRewriter:
         self._scan(buf, lower, stop, close, out, final=True, in_noscript=True)
         self._raw_end = None
         return close
-
-
-def _set_script_type(tag: bytes, attrs: _Attributes, script_type: bytes) -> bytes:
-    start, end = attrs.span(b"type")
-    if script_type:
-        return tag[:start] + b'type="' + _escape_attr(script_type) + b'"' + tag[end:]
-    return tag[:start].rstrip() + tag[end:]
-
-
-_RAW_TEXT_PAIRS = (
-    (b"<!--", b"-->"),
-    (b"<!--", b"--!>"),
-    (b"<script", b"</script"),
-    (b"<style", b"</style"),
-    (b"<textarea", b"</textarea"),
-    (b"<title", b"</title"),
-    (b"<xmp", b"</xmp"),
-)
-
-
-def _closes_unopened(lower: bytes, start: int) -> bool:
-    """Whether lower[start:] ends a comment or raw-text element it did not open, i.e.
-    `start` lies inside one. Cheap: `start` is near the end of the document."""
-    for opener, closer in _RAW_TEXT_PAIRS:
-        close = lower.find(closer, start)
-        if close >= 0 and lower.find(opener, start, close) < 0:
-            return True
-    return False
-
-
-def _unfinished_tag_start(data: bytes, pos: int, end: int) -> int:
-    """Where an unfinished tag near the end starts ("<scri", "</bo", '<div title="<ifr'),
-    so that it is held back whole for the next chunk; `end` if there is none. Looks at
-    the last few "<" only: an unfinished tag may hold a complete-looking one."""
-    floor = max(pos, end - HOLD_LIMIT)
-    hold = at = end
-    for _ in range(4):
-        lt = data.rfind(b"<", floor, at)
-        if lt < 0:
-            break
-        follower = data[lt + 1 : lt + 2]
-        if lt + 1 == end or (
-            (follower.isalpha() or follower in (b"/", b"!"))
-            and _TAG_REST.match(data, lt + 1, end) is None
-        ):
-            hold = lt
-        at = lt
-    return hold
-
-
-def _last_body_end(data: bytes, end: int) -> int:
-    """The last "</body" (any case) before `end`, searching back from there: on a real
-    page it is among the last few end tags, so this reads a few bytes, not the page."""
-    at = end
-    for _ in range(64):
-        at = data.rfind(b"</", 0, at)
-        if at < 0:
-            return -1
-        if data[at + 2 : at + 6].lower() == b"body":
-            return at
-    return data[:at].lower().rfind(b"</body")
