@@ -263,3 +263,29 @@ def test_withdraw_after_reject_brings_the_banner_back(visit: Visit) -> None:
     expect(settings).to_have_count(0)  # the endpoint has answered
     assert visitor.status()["decided"] is False
     expect(page.locator(BANNER)).to_be_visible(timeout=3_000)
+
+
+def test_taking_a_category_back_after_a_change_in_the_same_page_reloads_it(
+    visit: Visit,
+) -> None:
+    visitor = visit()
+    visitor.goto("/")
+    page = visitor.page
+    page.get_by_role("button", name="Reject all").click()
+    settings = page.locator(SETTINGS)
+    expect(settings).to_be_visible()
+    settings.locator(":scope > details > summary").click()
+    settings.get_by_role("button", name="Accept all").click()  # grants in place
+    page.wait_for_function("window.__fake_ga === 1")
+    page.evaluate("window.__same_document = 'still here'")
+
+    # The second change in the same page takes analytics back: only a reload stops it.
+    settings = page.locator(SETTINGS)
+    settings.locator(":scope > details > summary").click()
+    settings.get_by_label("Analytics").uncheck()
+    settings.get_by_role("button", name="Save my choices").click()
+
+    page.wait_for_function("window.__same_document === undefined")
+    visitor.wait_until_ready()
+    expect(page.locator("#analytics-status")).to_have_text("analytics script: blocked")
+    assert visitor.status()["categories"] == ["marketing", "media", "necessary"]

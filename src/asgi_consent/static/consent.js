@@ -4,11 +4,13 @@
   "use strict";
   var me = document.currentScript;
   if (!me || window.__asgiConsent) { return; }
-  var endpoint = me.getAttribute("data-endpoint") || "/_consent";
   var consentMode = me.getAttribute("data-consent-mode") === "on";
   var lastFocus = null;
 
+  var current = null;  // the categories after a choice made in this page
+
   function granted() {
+    if (current) { return current.slice(); }
     var holder = document.querySelector("[data-granted]");
     var list = holder ? holder.getAttribute("data-granted") : "";
     return list ? list.split(" ") : [];
@@ -44,6 +46,7 @@
     for (var i = 0; i < before.length; i++) {
       if (now.indexOf(before[i]) < 0) { window.location.reload(); return; }
     }
+    current = now.slice();
     if (state.settings_html) { document.body.insertAdjacentHTML("beforeend", state.settings_html); }
     reserveSpace(null);
     if (consentMode) { updateConsentMode(now); }
