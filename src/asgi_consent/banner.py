@@ -32,6 +32,9 @@ class BannerRenderer:
         self._banner_template = lru_cache(maxsize=256)(self._render_banner)
         self._settings_template = lru_cache(maxsize=1024)(self._render_settings)
         self._placeholder_template = lru_cache(maxsize=1024)(self._render_placeholder)
+        # Whole insertions, per page and state: most requests repeat a recent one.
+        self.banner = lru_cache(maxsize=2048)(self.banner)  # type: ignore[method-assign]
+        self.settings = lru_cache(maxsize=2048)(self.settings)  # type: ignore[method-assign]
 
     def texts(self, language: str) -> Texts:
         return texts_for(self._config, language)

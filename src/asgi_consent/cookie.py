@@ -108,15 +108,16 @@ class _DeferredConsent(Consent):
     attribute read, which lands in `__getattr__`, decodes and fills them.
     """
 
-    __slots__ = ("_decode",)
+    __slots__ = ("_codec", "_headers")
 
-    def __init__(self, decode: Callable[[], Consent]) -> None:  # noqa: D107
-        self._decode = decode
+    def __init__(self, codec: ConsentCodec, headers: Iterable[tuple[bytes, bytes]]) -> None:
+        self._codec = codec
+        self._headers = headers
 
     def __getattr__(self, name: str) -> object:
         if name not in Consent.__slots__:
             raise AttributeError(name)
-        value = self._decode()
+        value = self._codec.decode(read_cookie(self._headers, self._codec.cookie_name))
         for slot in Consent.__slots__:
             object.__setattr__(self, slot, object.__getattribute__(value, slot))
         return object.__getattribute__(self, name)
@@ -149,10 +150,11 @@ class ConsentCodec:
             clock=clock,
         )
         self._clock = clock
-        self._cookie_name = config.cookie_name.encode()
-        # Verified cookie values -> (payload, signed at). The same string always verifies
-        # the same way; only its age changes, and that is checked on every use.
-        self._verified: dict[str, tuple[str, float] | None] = {}
+        self.cookie_name = config.cookie_name.encode()
+        # Cookie value -> (its Consent, signed at), or None when it is not valid. The
+        # same string always verifies the same way; only its age changes, and that is
+        # checked on every use.
+        self._verified: dict[str, tuple[Consent, float] | None] = {}
         self._revision = config.policy_revision
         self._known = frozenset(config.category_names)
         self._max_age = config.max_age
@@ -176,36 +178,34 @@ class ConsentCodec:
             self._verified[raw] = verified
         if verified is None:
             return NO_CHOICE
-        payload, signed_at = verified
-        try:
-            fmt, revision, granted, consent_id = payload.split(_SEPARATOR)
-        except ValueError:
-            return NO_CHOICE
-        if fmt != _FORMAT or revision != str(self._revision) or not consent_id:
-            return NO_CHOICE
+        consent, signed_at = verified
         age = self._clock() - signed_at
         if age > self._max_age or age < -300:  # expired, or from the future beyond skew
             return NO_CHOICE
-        names = frozenset(granted.split(".")) if granted else frozenset()
-        return Consent(
-            names & self._known,
-            revision=self._revision,
-            given_at=datetime.fromtimestamp(signed_at, UTC),
-            consent_id=consent_id,
-        )
+        return consent
 
-    def _verify(self, raw: str) -> tuple[str, float] | None:
+    def _verify(self, raw: str) -> tuple[Consent, float] | None:
         try:
             # Age checked by decode(), not by itsdangerous: it refuses any negative age,
             # and servers behind one load balancer may disagree on the time by a second.
-            payload, signed_at = self._signer.unsign(raw, return_timestamp=True)
-            return payload.decode("ascii"), signed_at.timestamp()
+            signed, signed_at = self._signer.unsign(raw, return_timestamp=True)
+            fmt, revision, granted, consent_id = signed.decode("ascii").split(_SEPARATOR)
         except (BadData, UnicodeDecodeError, ValueError):
             return None
+        if fmt != _FORMAT or revision != str(self._revision) or not consent_id:
+            return None
+        names = frozenset(granted.split(".")) if granted else frozenset()
+        consent = Consent(
+            names & self._known,
+            revision=self._revision,
+            given_at=signed_at.astimezone(UTC),
+            consent_id=consent_id,
+        )
+        return consent, signed_at.timestamp()
 
     def deferred(self, headers: Iterable[tuple[bytes, bytes]]) -> Consent:
         """The `Consent` in a request's Cookie headers, read and verified on first use."""
-        return _DeferredConsent(lambda: self.decode(read_cookie(headers, self._cookie_name)))
+        return _DeferredConsent(self, headers)
 
     def expires_at(self, consent: Consent) -> datetime | None:
         if consent.given_at is None:

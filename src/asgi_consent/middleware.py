@@ -189,17 +189,13 @@ def _csp_nonce(headers: list[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
-def _eligible(scope: Scope, status: int, headers: list[tuple[bytes, bytes]]) -> bool:
-    """Whether a response is HTML we may rewrite (header names already lower case)."""
+def _eligible(scope: Scope, status: int, content_type: bytes, encoding: bytes) -> bool:
+    """Whether a response is HTML we may rewrite."""
     if scope["method"] == "HEAD" or status < 200 or status in (204, 206, 304):
         return False
-    content_type = b""
-    for key, value in headers:
-        if key == b"content-type":
-            content_type = value.lower()
-        elif key == b"content-encoding" and value.strip().lower() not in (b"", b"identity"):
-            return False
-    media_type, _, params = content_type.partition(b";")
+    if encoding.strip().lower() not in (b"", b"identity"):
+        return False
+    media_type, _, params = content_type.lower().partition(b";")
     if media_type.strip() not in _HTML_TYPES:
         return False
     charset = params.partition(b"charset=")[2].split(b";")[0].strip(b" \t\"'")
@@ -225,13 +221,22 @@ class _Responder:
         kind = message["type"]
         if kind == "http.response.start":
             # ASGI asks for lower-case header names; some apps (Django) send
-            # "Content-Type". One pass: normalised copy, and what we need to know.
-            headers = [(key.lower(), value) for key, value in message.get("headers", ())]
-            if any(key == b"set-cookie" for key, _ in headers):
-                headers = self._drop_refused_cookies(headers)
-                message["headers"] = headers
-            if _eligible(self._scope, message["status"], headers):
-                message["headers"] = headers
+            # "Content-Type". One pass to learn what we need to know.
+            content_type = encoding = b""
+            cookies = False
+            for key, value in message.get("headers", ()):
+                key = key.lower()
+                if key == b"content-type":
+                    content_type = value
+                elif key == b"set-cookie":
+                    cookies = True
+                elif key == b"content-encoding":
+                    encoding = value
+            eligible = _eligible(self._scope, message["status"], content_type, encoding)
+            if cookies or eligible:  # headers we will edit: normalised names
+                headers = [(key.lower(), value) for key, value in message["headers"]]
+                message["headers"] = self._drop_refused_cookies(headers) if cookies else headers
+            if eligible:
                 self._start = message
                 self._passthrough = False
                 return
