@@ -32,12 +32,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             config = ConsentConfig.from_env(args.env or "CONSENT_", env_file=args.env_file)
     except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
+        sys.stderr.write(f"configuration error: {error}\n")
         return 1
     width = max(len(name) for name, _ in describe(config))
     for name, value in describe(config):
-        print(f"{name.ljust(width)}  {value}")
-    print("configuration OK", file=sys.stderr)
+        sys.stdout.write(f"{name.ljust(width)}  {value}\n")
+    sys.stderr.write("configuration OK\n")
     return 0
 
 

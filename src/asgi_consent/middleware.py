@@ -65,7 +65,6 @@ class ConsentMiddleware:
         self.banner = BannerRenderer(config, self.assets)
         self.endpoints = ConsentEndpoints(config, self.codec, self.rules, self.banner, self.assets)
         self._prefix = config.endpoint_prefix
-        self._cookie_name = config.cookie_name.encode()
         self._categories = frozenset(config.category_names)
         self._tracker_cookie_check = self.rules.cookie_category
         self._languages: dict[bytes, str] = {}  # Accept-Language -> banner language
@@ -112,7 +111,9 @@ class ConsentMiddleware:
             language = self._language(scope)
         nonce = _csp_nonce(headers)
         if not decided:
-            gpc = cfg.honor_gpc and (b"sec-gpc", b"1") in scope["headers"]
+            gpc = cfg.honor_gpc and any(
+                key == b"sec-gpc" and value.strip() == b"1" for key, value in scope["headers"]
+            )
             before_body_end = self.banner.banner(
                 language, next_path=next_path, gpc=gpc, nonce=nonce
             )

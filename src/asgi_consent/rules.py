@@ -7,7 +7,7 @@ additions; every lookup on the request path is a few dict probes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .config import ConsentConfig
@@ -208,12 +208,3 @@ class TrackerRules:
 
     def cookies_of(self, names: Sequence[str], refused: frozenset[str]) -> list[str]:
         return [n for n in names if self.cookie_category(n) in refused]
-
-
-def cookie_names_by_category(rules: TrackerRules, names: Iterable[str]) -> Mapping[str, list[str]]:
-    grouped: dict[str, list[str]] = {}
-    for name in names:
-        category = rules.cookie_category(name)
-        if category:
-            grouped.setdefault(category, []).append(name)
-    return grouped
