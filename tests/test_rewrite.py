@@ -696,3 +696,26 @@ def test_consent_mode_default_goes_before_the_first_script_when_there_is_no_head
         + CONSENT_MODE
         + b"<script src='/static/gtag-setup.js'></script><body></body>"
     )
+
+
+# -- the fully granted fast path judges </body> by the page alone (found by fuzzing) ------
+
+
+def test_a_later_body_end_inside_raw_text_falls_back_to_the_real_one_at_every_split() -> None:
+    # The second </body> is followed by a </textarea> it did not open: it is text. The
+    # first one is more than a window away from that closer, so it is the real one.
+    html = b"<p>a</p></body></html>\n" + b"<p>b</p>" * 600 + b"</body>\n</textarea><p>c</p>"
+    plan = granting(before_body_end=b"<SETTINGS>")
+    whole = rewrite(html, plan)
+    assert whole == html.replace(b"</body>", b"<SETTINGS></body>", 1)
+    for cut in range(0, len(html) + 1, 7):
+        assert rewrite(html, plan, [cut]) == whole, cut
+
+
+def test_a_body_end_is_judged_by_a_window_of_the_page_after_it() -> None:
+    # Beyond the window an unopened closer no longer disqualifies the </body>.
+    html = b"<p>a</p></body></html>" + b"x" * 5000 + b"</textarea>"
+    plan = granting(before_body_end=b"<SETTINGS>")
+    whole = rewrite(html, plan)
+    assert whole.startswith(b"<p>a</p><SETTINGS></body>")
+    assert rewrite(html, plan, [30, 4000, 5010]) == whole

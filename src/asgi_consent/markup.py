@@ -99,6 +99,20 @@ RAW_TEXT_PAIRS = (
 )
 
 
+# How much of the page after a </body> is read to judge whether it is the real one.
+BODY_END_WINDOW = 4096
+
+
+def judge_body_end(data: bytes, at: int, final: bool) -> bool | None:
+    """Whether the "</body" at `at` is a real end tag (True), lies inside a comment or
+    raw text (False: something after it closes one it did not open), or cannot be told
+    yet (None: fewer than BODY_END_WINDOW bytes follow it and more may come)."""
+    window = data[at : at + BODY_END_WINDOW].lower()
+    if closes_unopened(window, 0):
+        return False
+    return True if final or len(window) == BODY_END_WINDOW else None
+
+
 def closes_unopened(lower: bytes, start: int) -> bool:
     """Whether lower[start:] ends a comment or raw-text element it did not open, i.e.
     `start` lies inside one. Cheap: `start` is near the end of the document."""

@@ -21,8 +21,8 @@ from .markup import (
     TAG_NAME_END,
     TAG_REST,
     Attributes,
-    closes_unopened,
     edit_tag,
+    judge_body_end,
     last_body_end,
     set_script_type,
     unfinished_tag_start,
@@ -163,27 +163,38 @@ class HtmlRewriter:
     def _feed_fast(self, chunk: bytes, out: list[bytes], *, final: bool) -> None:
         """Nothing to block (every category granted): only find the last </body>,
         searching back from the end. The page is not lower-cased or scanned; inert
-        markup of granted categories is woken up by consent.js on load."""
+        markup of granted categories is woken up by consent.js on load.
+
+        A </body> is judged by the BODY_END_WINDOW bytes after it (see `judge_body_end`),
+        so the choice depends on the page alone, never on how it was cut into chunks:
+        held back are the bytes from the latest </body> still in the running."""
         data = bytes(self._buf) + chunk if self._buf else chunk
         self._buf.clear()
-        if self._tail is not None and closes_unopened((bytes(self._tail) + data).lower(), 0):
-            # The </body> we hold sat inside a comment, script or textarea after all.
-            out.append(bytes(self._tail))
-            self._tail = None
-            self._body_end_passed = False
-        at = last_body_end(data, len(data)) if self._plan.before_body_end else -1
-        # A </body> followed by the end of a comment or raw text it is not the start
-        # of lies inside that comment or raw text: try the one before it.
-        while at >= 0 and closes_unopened(data[at:].lower(), 0):
-            at = last_body_end(data, at)
-        if at >= 0:
-            self._emit(out, data[:at])
-            self._body_end(out)
-            self._emit(out, data[at:])
+        valid = pending = -1
+        if self._plan.before_body_end:
+            at = last_body_end(data, len(data))
+            while at >= 0:
+                verdict = judge_body_end(data, at, final)
+                if verdict is True:
+                    valid = at
+                    break
+                if verdict is None:
+                    pending = at
+                at = last_body_end(data, at)
+        if final:
+            if valid >= 0:
+                out += (data[:valid], self._plan.before_body_end, data[valid:])
+                self._body_end_passed = False
+            else:
+                out.append(data)
             return
-        keep = 0 if final else len(data) - unfinished_tag_start(data, 0, len(data))
-        self._emit(out, data[: len(data) - keep])
-        self._buf += data[len(data) - keep :]
+        hold = valid if valid >= 0 else pending
+        if hold < 0 or len(data) - hold > TAIL_LIMIT:
+            if hold >= 0:  # too far back to wait for: the parser will move it into <body>
+                self._body_end_passed = True
+            hold = unfinished_tag_start(data, 0, len(data))
+        out.append(data[:hold])
+        self._buf += data[hold:]
 
     def _feed_scan(self, chunk: bytes, out: list[bytes], *, final: bool) -> None:
         held = bool(self._buf)
