@@ -145,11 +145,13 @@ class TrackerRules:
         self._marker_category: dict[bytes, str] = {}
         for marker, category in markers:
             self._marker_category.setdefault(marker, category)
-        self._marker_search = (
-            re.compile(b"|".join(re.escape(m) for m in self._marker_category)).search
+        self._marker_scan = (
+            re.compile(_trie_pattern(list(self._marker_category))).finditer
             if self._marker_category
             else None
         )
+        # inline script body -> the categories of its markers, in text order
+        self._inline_seen: dict[bytes, tuple[str, ...]] = {}
         self._cookie_exact = exact
         self._cookie_prefixes = tuple(prefixes)
 
@@ -181,19 +183,24 @@ class TrackerRules:
 
     @property
     def has_markers(self) -> bool:
-        return self._marker_search is not None
+        return self._marker_scan is not None
 
     def inline(self, lower: bytes, start: int, end: int, blocked: frozenset[str]) -> str | None:
         """A blocked category whose marker occurs in lower[start:end] (an inline script)."""
-        search = self._marker_search
-        while search is not None:
-            found = search(lower, start, end)
-            if found is None:
-                return None
-            category = self._marker_category[found.group()]
+        if self._marker_scan is None:
+            return None
+        body = lower[start:end]
+        found = self._inline_seen.get(body)
+        if found is None:  # most inline scripts repeat request after request: remember them
+            categories = (self._marker_category[m.group()] for m in self._marker_scan(body))
+            found = tuple(dict.fromkeys(categories))
+            if len(body) <= 16384:
+                if len(self._inline_seen) >= 4096:  # bounded: pages may be per-request
+                    self._inline_seen.clear()
+                self._inline_seen[body] = found
+        for category in found:
             if category in blocked:
                 return category
-            start = found.start() + 1
         return None
 
     def cookie_category(self, name: str) -> str | None:
@@ -208,3 +215,17 @@ class TrackerRules:
 
     def cookies_of(self, names: Sequence[str], refused: frozenset[str]) -> list[str]:
         return [n for n in names if self.cookie_category(n) in refused]
+
+
+def _trie_pattern(words: list[bytes]) -> bytes:
+    """One regex for many literal markers, shaped as a trie ("gtag(" and "gtm." share
+    "gt"): the regex engine then tries a handful of branches per byte, not every marker."""
+    if not any(words):
+        return b""
+    groups: dict[bytes, list[bytes]] = {}
+    for word in words:
+        if word:
+            groups.setdefault(word[:1], []).append(word[1:])
+    branches = [re.escape(head) + _trie_pattern(tails) for head, tails in sorted(groups.items())]
+    pattern = branches[0] if len(branches) == 1 else b"(?:" + b"|".join(branches) + b")"
+    return b"(?:" + pattern + b")?" if b"" in words else pattern
