@@ -208,6 +208,23 @@ async def test_save_with_marketing_grants_it_despite_gpc() -> None:
     assert granted_by(mw, response) == ["marketing", "necessary"]
 
 
+@pytest.mark.anyio
+async def test_the_single_button_notice_honours_gpc_too() -> None:
+    mw = app_with(mode="notice", accept_text="Ok, Go it!")
+    async with client(mw) as c:
+        page = await c.get("/", headers={"Sec-GPC": "1"})
+    assert "Global Privacy Control" in page.text
+    response = await post_choice(mw, {"choice": "accept"}, headers={"Sec-GPC": "1"})
+    assert granted_by(mw, response) == ["analytics", "media", "necessary"]
+
+
+@pytest.mark.anyio
+async def test_gpc_is_ignored_when_honor_gpc_is_off() -> None:
+    mw = app_with(honor_gpc=False)
+    response = await post_choice(mw, {"choice": "accept"}, headers={"Sec-GPC": "1"})
+    assert granted_by(mw, response) == ["analytics", "marketing", "media", "necessary"]
+
+
 # -- JSON -----------------------------------------------------------------------------
 
 

@@ -177,7 +177,7 @@ class BannerRenderer:
             f'<p id="asgi-consent-message" class="asgi-consent__message">'
             f"{_e(texts['message'])}{policy}</p>",
         ]
-        if gpc and cfg.honor_gpc and not notice:
+        if gpc and cfg.honor_gpc:
             parts.append(f'<p class="asgi-consent__gpc">{_e(texts["gpc_notice"])}</p>')
         # Reject first in the DOM, same element, same class, same size as accept.
         buttons = []

@@ -111,17 +111,18 @@ class ConsentEndpoints:
         self._assets = assets
         self._cookie_name = config.cookie_name.encode()
         self._known = frozenset(config.category_names)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope["path"][len(self._config.endpoint_prefix) :]
-        method = scope["method"]
-        request = Request(scope, receive)
-        routes = {
+        self._routes = {
             "/choice": ("POST", self._choice),
             "/withdraw": ("POST", self._withdraw),
             "/status": ("GET", self._status),
             "/preferences": ("GET", self._preferences),
         }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"][len(self._config.endpoint_prefix) :]
+        method = scope["method"]
+        request = Request(scope, receive)
+        routes = self._routes
         if path.startswith("/static/"):
             if method in ("GET", "HEAD"):
                 response = self._static(path[len("/static/") :])
@@ -167,8 +168,8 @@ class ConsentEndpoints:
         gpc = self._config.honor_gpc and request.headers.get("sec-gpc") == "1"
         if choice == "accept":
             chosen = set(self._known)
-            if self._config.mode == "choice" and gpc:
-                chosen.discard("marketing")  # GPC: only an explicit switch grants marketing
+            if gpc:  # Global Privacy Control: only an explicit switch grants marketing
+                chosen.discard("marketing")
         elif choice == "reject":
             chosen = {NECESSARY}
         elif choice == "save":
