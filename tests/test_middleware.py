@@ -681,7 +681,7 @@ async def test_banner_has_no_gpc_notice_without_the_gpc_signal() -> None:
 async def test_banner_form_returns_to_the_page_it_was_shown_on() -> None:
     async with client(wrap(html_app([PAGE]))) as c:
         response = await c.get("/news/1?page=2")
-    assert b'<input type="hidden" name="next" value="/news/1?page=2">' in response.content
+    assert b'<input type="hidden" name="next" value="/news/1?page=2"/>' in response.content
 
 
 @pytest.mark.anyio
@@ -697,3 +697,11 @@ async def test_pathsend_extension_is_removed_from_the_scope_the_app_sees() -> No
     scope["extensions"] = {"http.response.pathsend": {}, "http.response.trailers": {}}
     await run_asgi(wrap(app), scope)
     assert seen == [{"http.response.trailers": {}}]
+
+
+@pytest.mark.anyio
+async def test_repeated_cache_control_headers_are_merged_so_no_store_survives() -> None:
+    headers = await page_headers(
+        [(b"cache-control", b"public, max-age=60"), (b"cache-control", b"no-store")]
+    )
+    assert (b"cache-control", b"public, max-age=60, no-store") in headers

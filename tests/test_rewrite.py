@@ -253,7 +253,7 @@ def test_iframe_markup_inside_a_non_executable_template_script_is_untouched() ->
 def test_tracker_iframe_gets_a_placeholder_and_is_hidden_with_its_src_kept_aside() -> None:
     assert rewrite(YOUTUBE, blocking(page_path="/news/ferry?page=2")) == (
         b"<PH media|YouTube|/news/ferry?page=2>"
-        b'<iframe data-consent="media" hidden data-consent-hidden'
+        b'<iframe data-consent="media" hidden="hidden" data-consent-hidden=""'
         b' data-consent-src="https://www.youtube.com/embed/XXXXXXXXXXX"></iframe>'
     )
 
@@ -329,7 +329,7 @@ def test_preconnect_to_the_google_tag_host_loses_its_href() -> None:
 def test_first_party_preload_and_stylesheet_are_untouched() -> None:
     html = (
         b'<link rel="preload" href="/static/fonts/serif.woff2" as="font" crossorigin>'
-        b'<link rel="stylesheet" href="/static/site.css">'
+        b'<link rel="stylesheet" href="/static/site.css"/>'
         b'<link rel="preconnect" href="https://fonts.example">'
     )
     assert rewrite(html) == html
@@ -406,7 +406,7 @@ def test_unquoted_attribute_values_are_recognised() -> None:
 def test_single_quoted_attribute_values_are_recognised() -> None:
     html = b"<iframe src='https://player.vimeo.com/video/1' allow='autoplay'></iframe>"
     assert rewrite(html) == (
-        b'<PH media|Vimeo|/><iframe data-consent="media" hidden data-consent-hidden'
+        b'<PH media|Vimeo|/><iframe data-consent="media" hidden="hidden" data-consent-hidden=""'
         b" data-consent-src='https://player.vimeo.com/video/1' allow='autoplay'></iframe>"
     )
 
@@ -719,3 +719,26 @@ def test_a_body_end_is_judged_by_a_window_of_the_page_after_it() -> None:
     whole = rewrite(html, plan)
     assert whole.startswith(b"<p>a</p><SETTINGS></body>")
     assert rewrite(html, plan, [30, 4000, 5010]) == whole
+
+
+# -- marks that are not our categories (found in review) --------------------------------
+
+
+def test_a_foreign_data_category_does_not_exempt_a_catalogued_tracker() -> None:
+    html = b'<script data-category="news" src="https://www.googletagmanager.com/gtag/js?id=G-1">'
+    assert b'type="text/plain"' in rewrite(html + b"</script>")
+
+
+def test_an_unknown_data_consent_category_is_held_back_before_consent() -> None:
+    html = b'<script data-consent="statistics">track()</script>'
+    assert rewrite(html).startswith(b'<script type="text/plain" data-consent="statistics">')
+
+
+def test_an_iframe_with_an_unknown_data_consent_category_is_held_back() -> None:
+    html = b'<iframe data-consent="video" src="https://www.youtube.com/embed/x"></iframe>'
+    assert b"data-consent-src=" in rewrite(html)
+
+
+def test_inert_markup_marked_necessary_is_woken_up_before_any_choice() -> None:
+    html = b'<script type="text/plain" data-category="necessary">boot()</script>'
+    assert rewrite(html, blocking()) == b'<script data-category="necessary">boot()</script>'

@@ -92,7 +92,7 @@ NEUTRAL_FRAGMENTS = [
     b"<script src='/static/app.js' defer></script>",
     b"<script>var s = '</body><iframe src=x>';</script>",
     b'<script type="application/ld+json">{"u": "https://www.youtube.com/embed/X"}</script>',
-    b'<link rel="stylesheet" href="/site.css">',
+    b'<link rel="stylesheet" href="/site.css"/>',
     b'<iframe src="/embed/poll"></iframe>',
     b"<!-- c -->",
     b"<!--",

@@ -32,9 +32,10 @@ class BannerRenderer:
         self._banner_template = lru_cache(maxsize=256)(self._render_banner)
         self._settings_template = lru_cache(maxsize=1024)(self._render_settings)
         self._placeholder_template = lru_cache(maxsize=1024)(self._render_placeholder)
-        # Whole insertions, per page and state: most requests repeat a recent one.
-        self.banner = lru_cache(maxsize=2048)(self.banner)  # type: ignore[method-assign]
-        self.settings = lru_cache(maxsize=2048)(self.settings)  # type: ignore[method-assign]
+        # Whole insertions, per page and state: most requests repeat a recent one. Small:
+        # a per-request nonce never repeats, and each entry is a few KB.
+        self.banner = lru_cache(maxsize=256)(self.banner)  # type: ignore[method-assign]
+        self.settings = lru_cache(maxsize=256)(self.settings)  # type: ignore[method-assign]
 
     def texts(self, language: str) -> Texts:
         return texts_for(self._config, language)
@@ -49,9 +50,9 @@ class BannerRenderer:
         mode = ' data-consent-mode="on"' if self._config.consent_mode else ""
         state = f' data-granted="{_e(" ".join(sorted(granted)))}"' if granted else ""
         return (
-            f'<link rel="stylesheet" href="{self._assets.url("consent.css")}"{nonce_attr}>'
-            f'<script src="{self._assets.url("consent.js")}" defer'
-            f' data-endpoint="{_e(self._prefix)}"{mode}{state}{nonce_attr}></script>'
+            f'<link rel="stylesheet" href="{self._assets.url("consent.css")}"{nonce_attr}/>'
+            f'<script src="{self._assets.url("consent.js")}" defer="defer"'
+            f"{mode}{state}{nonce_attr}></script>"
         )
 
     def banner(self, language: str, *, next_path: str, gpc: bool, nonce: str | None) -> bytes:
@@ -90,9 +91,9 @@ class BannerRenderer:
         ).replace(_NEXT, _e(next_path))
         return (
             f'<!doctype html><html lang="{_e(texts.language)}" dir="{self._direction(texts)}">'
-            f'<head><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+            f'<head><meta charset="utf-8"/><meta name="viewport" content="width=device-width"/>'
             f"<title>{_e(texts['preferences_title'])}</title>"
-            f'<link rel="stylesheet" href="{self._assets.url("consent.css")}"></head>'
+            f'<link rel="stylesheet" href="{self._assets.url("consent.css")}"/></head>'
             f"<body>{body}</body></html>"
         ).encode()
 
@@ -110,10 +111,10 @@ class BannerRenderer:
             f'<div class="asgi-consent-placeholder" data-consent-placeholder="{_e(category)}"'
             f' lang="{_e(texts.language)}" dir="{self._direction(texts)}">'
             f"<p>{_e(message)}</p>"
-            f'<form method="post" action="{self._prefix}/choice" data-consent-form>'
-            f'<input type="hidden" name="choice" value="grant">'
-            f'<input type="hidden" name="category" value="{_e(category)}">'
-            f'<input type="hidden" name="next" value="{_NEXT}">'
+            f'<form method="post" action="{self._prefix}/choice" data-consent-form="">'
+            f'<input type="hidden" name="choice" value="grant"/>'
+            f'<input type="hidden" name="category" value="{_e(category)}"/>'
+            f'<input type="hidden" name="next" value="{_NEXT}"/>'
             f'<button type="submit">{_e(texts["placeholder_button"])}</button>'
             f"</form></div>"
         )
@@ -133,7 +134,7 @@ class BannerRenderer:
             f'<div id="asgi-consent" class="asgi-consent asgi-consent--{cfg.position}" {role}'
             f' aria-labelledby="asgi-consent-title" aria-describedby="asgi-consent-message"'
             f' lang="{_e(texts.language)}" dir="{self._direction(texts)}"'
-            f' data-consent-banner data-granted="">{form}</div>'
+            f' data-consent-banner="" data-granted="">{form}</div>'
         )
 
     def _render_settings(self, language: str, granted: frozenset[str]) -> str:
@@ -170,8 +171,8 @@ class BannerRenderer:
         title = texts["title"] if in_banner else texts["preferences_title"]
         parts = [
             f'<form class="asgi-consent__form" method="post" action="{self._prefix}/choice"'
-            f" data-consent-form>",
-            f'<input type="hidden" name="next" value="{_NEXT}">',
+            f' data-consent-form="">',
+            f'<input type="hidden" name="next" value="{_NEXT}"/>',
             f'<{title_tag} id="asgi-consent-title" class="asgi-consent__title">'
             f"{_e(title)}</{title_tag}>",
             f'<p id="asgi-consent-message" class="asgi-consent__message">'
@@ -206,7 +207,11 @@ class BannerRenderer:
             input_id = f"asgi-consent-{'b' if in_banner else 's'}-{name}"
             desc_id = input_id + "-desc"
             locked = name == NECESSARY
-            state = " checked disabled" if locked else (" checked" if name in granted else "")
+            state = (
+                ' checked="checked" disabled="disabled"'
+                if locked
+                else (' checked="checked"' if name in granted else "")
+            )
             always = (
                 f' <span class="asgi-consent__always">({_e(texts["always_on_text"])})</span>'
                 if locked
@@ -215,7 +220,7 @@ class BannerRenderer:
             rows.append(
                 f'<div class="asgi-consent__category">'
                 f'<input type="checkbox" id="{input_id}" name="category" value="{_e(name)}"'
-                f' aria-describedby="{desc_id}"{state}>'
+                f' aria-describedby="{desc_id}"{state}/>'
                 f'<label for="{input_id}">{_e(texts.labels[name])}{always}</label>'
                 f'<p id="{desc_id}" class="asgi-consent__description">'
                 f"{_e(texts.descriptions[name])}</p></div>"
@@ -228,8 +233,9 @@ class BannerRenderer:
                 f' data-choice="withdraw">{_e(texts["withdraw_text"])}</button>'
             )
         summary = texts["preferences_text"]
+        open_attr = ' open="open"' if open_ else ""
         return (
-            f'<details class="asgi-consent__preferences"{" open" if open_ else ""}>'
+            f'<details class="asgi-consent__preferences"{open_attr}>'
             f"<summary>{_e(summary)}</summary>"
             f"<fieldset><legend>{_e(texts['preferences_title'])}</legend>{''.join(rows)}"
             f"</fieldset>"

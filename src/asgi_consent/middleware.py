@@ -101,9 +101,8 @@ class ConsentMiddleware:
         """What to do to one HTML page for this visitor."""
         cfg = self.config
         decided = consent.decided
-        granted = consent.categories if decided else frozenset()
-        blocked = self._categories - consent.categories
-        before_body_end = b""
+        granted = consent.categories  # `necessary` even before a choice
+        blocked = self._categories - granted
         placeholder = None
         next_path = _page_path(scope)
         language = cfg.default_language
@@ -315,10 +314,11 @@ def _edit_page_headers(start: Message, length: int | None) -> None:
     Repeated headers (Set-Cookie) are kept."""
     kept: list[tuple[bytes, bytes]] = []
     cache_control = content_length = False
+    directives = b", ".join(v for k, v in start["headers"] if k == b"cache-control")
     for key, value in start["headers"]:
         if key == b"cache-control":
-            if not cache_control:
-                kept.append((key, _private(value)))
+            if not cache_control:  # every Cache-Control header, merged into the first
+                kept.append((key, _private(directives)))
                 cache_control = True
         elif key == b"content-length":
             if length is not None and not content_length:

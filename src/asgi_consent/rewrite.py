@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .config import NECESSARY
 from .markup import (
     COMMENT_END,
     HOLD_LIMIT,
@@ -69,6 +70,11 @@ class RewritePlan:
     head_start: bytes = b""
     placeholder: Placeholder | None = None
     page_path: str = "/"
+
+    def refuses(self, category: str) -> bool:
+        """Whether markup of `category` must be held back: any category not granted,
+        also one we do not know (a typo in data-consent fails closed)."""
+        return category != NECESSARY and category not in self.granted
 
     @property
     def scans(self) -> bool:
@@ -339,7 +345,7 @@ class HtmlRewriter:
         if not any(attr in attrs for attr in loads):
             return stop  # nothing it could load: already inert, or empty
         category, provider = self._element_category(name, attrs)
-        if category is None or category not in blocked:
+        if category is None or not self._plan.refuses(category):
             return stop
         tag = buf[start:stop]
         add = b"" if b"data-consent" in attrs else b' data-consent="' + category.encode() + b'"'
@@ -351,7 +357,7 @@ class HtmlRewriter:
         before = b""
         if name == b"iframe" and not in_noscript and self._plan.placeholder is not None:
             before = self._plan.placeholder(category, provider, self._plan.page_path)
-            add += b" hidden data-consent-hidden"
+            add += b' hidden="hidden" data-consent-hidden=""'
         new = edit_tag(tag, attrs, len(name), rename=rename, add=add)
         self._replace(buf, out, start, stop, before + new)
         return stop
@@ -400,11 +406,17 @@ class HtmlRewriter:
         if b"type" in tag_lower or b"data-c" in tag_lower:
             attrs = Attributes(tag_lower, 7)
             script_type = (attrs.get(b"type") or b"").split(b";")[0].strip()
-            marked = attrs.get(b"data-consent") or attrs.get(b"data-category")
+            marked = attrs.get(b"data-consent")
+            if not marked:
+                # vanilla-cookieconsent / Cookiebot style; a generic attribute name, so
+                # only one of our categories counts as a mark
+                foreign = attrs.get(b"data-category")
+                if foreign and foreign.decode("latin-1") in self._plan.rules.categories:
+                    marked = foreign
             if script_type == b"text/plain" and marked:
                 # Inert markup (ours, or vanilla-cookieconsent / Cookiebot style): wake it
                 # up server-side when its category is granted.
-                if marked.decode("latin-1") in self._plan.granted:
+                if not self._plan.refuses(marked.decode("latin-1")):
                     original = attrs.get(b"data-consent-type") or attrs.get(b"data-type") or b""
                     new = set_script_type(buf[start:stop], attrs, original)
                     self._replace(buf, out, start, stop, new)
@@ -435,7 +447,7 @@ class HtmlRewriter:
                     return None
                 return stop
             category = rules.inline(lower, stop, close, blocked)
-        if category is None or category not in blocked:
+        if category is None or not self._plan.refuses(category):
             return stop
         attrs = attrs or Attributes(tag_lower, 7)
         add = b' type="text/plain"'

@@ -98,6 +98,7 @@ class TrackerRules:
     """
 
     def __init__(self, config: ConsentConfig) -> None:
+        self.categories = frozenset(config.category_names)
         trackers: list[Tracker] = []
         for category, urls in config.tracker_urls.items():
             trackers.append(
@@ -157,11 +158,13 @@ class TrackerRules:
 
     def url(self, kind: str, url: bytes | str) -> Match | None:
         """The tracker a `<script src>`, `<iframe src>` or `<img src>` URL belongs to."""
+        if len(url) > 512:  # long, likely per-request URLs are not worth remembering
+            return self._tables[kind].lookup(url)
         key = (kind, url)
         if key in self._seen:  # pages repeat their URLs request after request
             return self._seen[key]
         found = self._tables[kind].lookup(url)
-        if len(self._seen) >= 8192:  # bounded: pages may carry per-request URLs
+        if len(self._seen) >= 4096:  # bounded: at most ~2 MB
             self._seen.clear()
         self._seen[key] = found
         return found
@@ -194,8 +197,8 @@ class TrackerRules:
         if found is None:  # most inline scripts repeat request after request: remember them
             categories = (self._marker_category[m.group()] for m in self._marker_scan(body))
             found = tuple(dict.fromkeys(categories))
-            if len(body) <= 16384:
-                if len(self._inline_seen) >= 4096:  # bounded: pages may be per-request
+            if len(body) <= 2048:  # snippets repeat; big or per-request bodies are not kept
+                if len(self._inline_seen) >= 1024:  # bounded: at most ~2 MB
                     self._inline_seen.clear()
                 self._inline_seen[body] = found
         for category in found:

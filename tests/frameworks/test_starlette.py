@@ -222,7 +222,7 @@ async def test_cookie_settings_link_works_without_javascript() -> None:
     assert preferences.status_code == 200
     assert preferences.headers["content-type"].startswith("text/html")
     assert 'action="/_consent/choice"' in preferences.text
-    assert '<input type="hidden" name="next" value="/">' in preferences.text
-    assert '<input type="hidden" name="next" value="/templated">' in back.text
+    assert '<input type="hidden" name="next" value="/"/>' in preferences.text
+    assert '<input type="hidden" name="next" value="/templated"/>' in back.text
     assert saved.status_code == 303
     assert saved.headers["location"] == "/templated"

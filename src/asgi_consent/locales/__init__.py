@@ -6,6 +6,7 @@ Each `<code>.json` beside this file holds every text of the banner in one langua
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -85,9 +86,28 @@ def best_language(candidates: list[str], supported: frozenset[str]) -> str | Non
     return None
 
 
-@cache
+# Per-config memos, dropped with the config (a module-level cache would keep every
+# config ever built alive: app factories, reloads, test suites).
+_MEMOS: weakref.WeakKeyDictionary[ConsentConfig, dict[object, Any]] = weakref.WeakKeyDictionary()
+
+
+def _memo(config: ConsentConfig) -> dict[object, Any]:
+    found = _MEMOS.get(config)
+    if found is None:
+        found = _MEMOS[config] = {}
+    return found
+
+
 def supported_languages(config: ConsentConfig) -> frozenset[str]:
     """Languages the banner can be shown in: built-in ones and those the config names."""
+    memo = _memo(config)
+    if "supported" not in memo:
+        memo["supported"] = _supported_languages(config)
+    result: frozenset[str] = memo["supported"]
+    return result
+
+
+def _supported_languages(config: ConsentConfig) -> frozenset[str]:
     languages = set(available_languages())
     for name in ("title", "message", "accept_text", "reject_text", "policy_text"):
         value = getattr(config, name)
@@ -119,7 +139,6 @@ class Texts:
         return self.strings[key]
 
 
-@cache
 def _texts(config: ConsentConfig, language: str) -> Texts:
     base_language = language if language in available_languages() else None
     if base_language is None:
@@ -148,7 +167,12 @@ def _texts(config: ConsentConfig, language: str) -> Texts:
 
 def texts_for(config: ConsentConfig, language: str) -> Texts:
     """The banner's texts in `language`: the config's own texts first, then built-ins."""
-    return _texts(config, language)
+    memo = _memo(config)
+    key = ("texts", language)
+    if key not in memo:
+        memo[key] = _texts(config, language)
+    result: Texts = memo[key]
+    return result
 
 
 def choose_language(config: ConsentConfig, request: Request) -> str:

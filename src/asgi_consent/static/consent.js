@@ -88,10 +88,12 @@
   function runScripts(scripts, index) {
     for (; index < scripts.length; index++) {
       var old = scripts[index];
+      if (!old.parentNode) { continue; }  // replaced meanwhile
       var fresh = document.createElement("script");
       for (var a = 0; a < old.attributes.length; a++) {
         var attr = old.attributes[a];
-        if (attr.name !== "type" && attr.name !== "data-consent-type") {
+        if (attr.name !== "type" && attr.name !== "data-consent-type" &&
+          attr.name !== "data-consent-queued") {
           fresh.setAttribute(attr.name, attr.value);
         }
       }
@@ -116,9 +118,13 @@
 
   function activate(categories) {
     var allowed = function (el) { return categories.indexOf(categoryOf(el)) >= 0; };
+    // A script already queued by an earlier choice still loading keeps its place in
+    // that earlier queue: a second queue must not run the inline code after it early.
     var scripts = Array.prototype.filter.call(
-      document.querySelectorAll('script[type="text/plain"][data-consent], script[type="text/plain"][data-category]'),
+      document.querySelectorAll('script[type="text/plain"][data-consent]:not([data-consent-queued]), ' +
+        'script[type="text/plain"][data-category]:not([data-consent-queued])'),
       allowed);
+    scripts.forEach(function (s) { s.setAttribute("data-consent-queued", ""); });
     runScripts(scripts, 0);
     document.querySelectorAll("[data-consent-src], [data-consent-srcset], [data-consent-href]").forEach(function (el) {
       if (!allowed(el)) { return; }
@@ -213,7 +219,7 @@
   }
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") { return; }
-    var open = document.querySelector("#asgi-consent-settings details[open]");
+    var open = document.querySelector("#asgi-consent-settings > details[open]");
     if (open) { open.open = false; open.querySelector("summary").focus(); }
   });
 
