@@ -742,3 +742,9 @@ def test_an_iframe_with_an_unknown_data_consent_category_is_held_back() -> None:
 def test_inert_markup_marked_necessary_is_woken_up_before_any_choice() -> None:
     html = b'<script type="text/plain" data-category="necessary">boot()</script>'
     assert rewrite(html, blocking()) == b'<script data-category="necessary">boot()</script>'
+
+
+def test_a_tracker_pixel_in_srcset_beside_a_first_party_src_is_held_back() -> None:
+    html = b'<img src="/logo.png" srcset="/logo2.png 2x, https://www.facebook.com/tr?id=1 3x">'
+    out = rewrite(html)
+    assert b"data-consent-srcset=" in out and b' srcset="' not in out

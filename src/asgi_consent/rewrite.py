@@ -371,8 +371,15 @@ class HtmlRewriter:
             url = attrs.get(b"src")
             found = rules.url("iframe", url) if url else None
         elif name == b"img":
-            url = attrs.get(b"src") or (attrs.get(b"srcset") or b"").split(b" ")[0]
-            found = rules.url("pixel", url) if url else None
+            found = None
+            candidates = [attrs.get(b"src") or b""]
+            candidates += [
+                c.split()[0] for c in (attrs.get(b"srcset") or b"").split(b",") if c.split()
+            ]
+            for url in candidates:
+                found = rules.url("pixel", url) if url else None
+                if found:
+                    break
         else:  # link: only the kinds that fetch or connect ahead
             rels = set((attrs.get(b"rel") or b"").split())
             url = attrs.get(b"href")
