@@ -8,11 +8,9 @@ untouched (no banner): compress outside ours instead, with any ASGI gzip middlew
 
 from __future__ import annotations
 
-import gzip
 from typing import Any
 
 import django
-import httpx
 import pytest
 from django.conf import settings
 from starlette.middleware.gzip import GZipMiddleware
@@ -21,6 +19,8 @@ from starlette.types import ASGIApp, Receive, Send
 from asgi_consent import ConsentMiddleware
 from conftest import SECRET
 
+from . import contract
+from .contract import BANNER, accept_all, client_for
 from .django_project.settings import SETTINGS
 
 if not settings.configured:
@@ -36,8 +36,6 @@ from .django_project.urls import PAGE  # noqa: E402
 
 pytestmark = pytest.mark.anyio
 
-BANNER = "data-consent-banner"
-
 
 # Django's ASGI handler sends response header names as written (b"Content-Type",
 # b"Set-Cookie"); the middleware compares them with lower-case names only.
@@ -50,77 +48,28 @@ def build_full_app() -> ASGIApp:
     return GZipMiddleware(ConsentMiddleware(get_asgi_application(), secret_key=SECRET))
 
 
-def client_for(app: ASGIApp) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-
-
-async def accept_all(client: httpx.AsyncClient) -> None:
-    response = await client.post(
-        "/_consent/choice",
-        data={"choice": "accept", "next": "/"},
-        headers={"Origin": "http://testserver"},
-    )
-    assert response.status_code == 303
-    assert response.headers["location"] == "/"
-    assert response.headers["set-cookie"].startswith("asgi_consent=")
-
-
 async def test_banner_appears_on_an_html_page() -> None:
-    async with client_for(build_app()) as client:
-        response = await client.get("/")
-    assert response.status_code == 200
-    assert BANNER in response.text
+    await contract.banner_appears(build_app())
 
 
 async def test_accept_through_the_form_sets_the_cookie_and_removes_the_banner() -> None:
-    async with client_for(build_app()) as client:
-        await accept_all(client)
-        response = await client.get("/")
-    assert BANNER not in response.text
-    assert 'id="asgi-consent-settings"' in response.text
+    await contract.accept_removes_the_banner(build_app())
 
 
 async def test_consent_is_readable_in_a_view_from_request_scope() -> None:
-    async with client_for(build_app()) as client:
-        before = await client.get("/whoami")
-        await accept_all(client)
-        after = await client.get("/whoami")
-    assert before.text == "decided=False analytics=False"
-    assert after.text == "decided=True analytics=True"
+    await contract.consent_is_readable_in_a_handler(build_app())
 
 
 async def test_json_route_passes_byte_for_byte() -> None:
-    async with client_for(get_asgi_application()) as client:
-        bare = await client.get("/api")
-    async with client_for(build_app()) as client:
-        wrapped = await client.get("/api")
-    assert wrapped.status_code == bare.status_code == 200
-    assert wrapped.content == bare.content
-    assert wrapped.headers.raw == bare.headers.raw
+    await contract.passes_byte_for_byte(get_asgi_application(), build_app())
 
 
 async def test_inside_gzip_the_page_gets_the_banner_and_is_compressed() -> None:
-    async with client_for(build_full_app()) as client:
-        async with client.stream("GET", "/", headers={"Accept-Encoding": "gzip"}) as response:
-            wire = b"".join([chunk async for chunk in response.aiter_raw()])
-    assert response.headers["content-encoding"] == "gzip"
-    assert BANNER.encode() in gzip.decompress(wire)
+    await contract.compressed_page_has_the_banner(build_full_app())
 
 
 async def test_session_cookie_and_consent_cookie_coexist() -> None:
-    async with client_for(build_full_app()) as client:
-        first = await client.get("/cart")
-        assert [c.split("=", 1)[0] for c in first.headers.get_list("set-cookie")] == ["sessionid"]
-        await accept_all(client)
-        second = await client.get("/cart")
-        whoami = await client.get("/whoami")
-    assert set(client.cookies) >= {"sessionid", "asgi_consent"}
-    assert "Shop 2</h1>" in second.text
-    assert sorted(c.split("=", 1)[0] for c in second.headers.get_list("set-cookie")) == [
-        "_ga",
-        "sessionid",
-    ]
-    assert whoami.text == "decided=True analytics=True"
+    await contract.session_and_consent_cookies_coexist(build_full_app(), "sessionid")
 
 
 async def test_django_gzip_middleware_is_inside_us_so_gzip_pages_pass_through() -> None:

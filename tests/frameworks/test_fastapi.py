@@ -5,10 +5,8 @@ The recipe in docs/frameworks.md is the code of `build_app` and `build_full_app`
 
 from __future__ import annotations
 
-import gzip
 from typing import Annotated
 
-import httpx
 import pytest
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
@@ -18,9 +16,11 @@ from starlette.middleware.sessions import SessionMiddleware
 from asgi_consent import Consent, ConsentMiddleware
 from conftest import SECRET
 
+from . import contract
+from .contract import BANNER, accept_all, client_for
+
 pytestmark = pytest.mark.anyio
 
-BANNER = "data-consent-banner"
 PAGE = (
     "<!doctype html><html><head><title>Shop</title></head><body><h1>Shop</h1>"
     + "<p>Fresh bread every morning.</p>" * 20
@@ -83,34 +83,12 @@ def build_app_consent_outside_gzip() -> FastAPI:
     return app
 
 
-def client_for(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-
-
-async def accept_all(client: httpx.AsyncClient) -> None:
-    response = await client.post(
-        "/_consent/choice",
-        data={"choice": "accept", "next": "/"},
-        headers={"Origin": "http://testserver"},
-    )
-    assert response.status_code == 303
-    assert response.headers["location"] == "/"
-    assert response.headers["set-cookie"].startswith("asgi_consent=")
-
-
 async def test_banner_appears_on_an_html_page() -> None:
-    async with client_for(build_app()) as client:
-        response = await client.get("/")
-    assert response.status_code == 200
-    assert BANNER in response.text
+    await contract.banner_appears(build_app())
 
 
 async def test_accept_through_the_form_sets_the_cookie_and_removes_the_banner() -> None:
-    async with client_for(build_app()) as client:
-        await accept_all(client)
-        response = await client.get("/")
-    assert BANNER not in response.text
-    assert 'id="asgi-consent-settings"' in response.text
+    await contract.accept_removes_the_banner(build_app())
 
 
 async def test_consent_is_readable_through_a_dependency_and_request_state() -> None:
@@ -125,55 +103,23 @@ async def test_consent_is_readable_through_a_dependency_and_request_state() -> N
 
 
 async def test_json_route_passes_byte_for_byte() -> None:
-    async with client_for(build_app(consent=False)) as client:
-        bare = await client.get("/api")
-    async with client_for(build_app()) as client:
-        wrapped = await client.get("/api")
-    assert wrapped.status_code == bare.status_code == 200
-    assert wrapped.content == bare.content
-    assert wrapped.headers.raw == bare.headers.raw
+    await contract.passes_byte_for_byte(build_app(consent=False), build_app())
 
 
 async def test_openapi_schema_passes_byte_for_byte() -> None:
-    async with client_for(build_app(consent=False)) as client:
-        bare = await client.get("/openapi.json")
-    async with client_for(build_app()) as client:
-        wrapped = await client.get("/openapi.json")
-    assert wrapped.content == bare.content
+    await contract.passes_byte_for_byte(build_app(consent=False), build_app(), "/openapi.json")
 
 
 async def test_inside_gzip_the_page_gets_the_banner_and_is_compressed() -> None:
-    async with client_for(build_full_app()) as client:
-        async with client.stream("GET", "/", headers={"Accept-Encoding": "gzip"}) as response:
-            wire = b"".join([chunk async for chunk in response.aiter_raw()])
-    assert response.headers["content-encoding"] == "gzip"
-    assert BANNER.encode() in gzip.decompress(wire)
+    await contract.compressed_page_has_the_banner(build_full_app())
 
 
 async def test_session_cookie_and_consent_cookie_coexist() -> None:
-    async with client_for(build_full_app()) as client:
-        first = await client.get("/cart")
-        assert [c.split("=", 1)[0] for c in first.headers.get_list("set-cookie")] == ["session"]
-        await accept_all(client)
-        second = await client.get("/cart")
-        whoami = await client.get("/whoami")
-    assert set(client.cookies) >= {"session", "asgi_consent"}
-    assert "Shop 2</h1>" in second.text
-    assert [c.split("=", 1)[0] for c in second.headers.get_list("set-cookie")] == [
-        "_ga",
-        "session",
-    ]
-    assert whoami.text == "decided=True analytics=True"
+    await contract.session_and_consent_cookies_coexist(build_full_app(), "session")
 
 
 async def test_outside_gzip_the_compressed_page_passes_through_untouched() -> None:
-    async with client_for(build_app_consent_outside_gzip()) as client:
-        compressed = await client.get("/", headers={"Accept-Encoding": "gzip"})
-        identity = await client.get("/", headers={"Accept-Encoding": "identity"})
-    assert compressed.status_code == 200
-    assert compressed.headers["content-encoding"] == "gzip"
-    assert compressed.text == PAGE
-    assert BANNER in identity.text
+    await contract.compressed_before_us_passes_through(build_app_consent_outside_gzip(), PAGE)
 
 
 async def test_the_docs_pages_get_the_banner_like_any_html_page() -> None:
