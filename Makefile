@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	# axe-core (npm) for the accessibility tests, kept out of the repo in .cache/
 	if command -v npm >/dev/null; then \
-		npm install --silent --no-audit --no-fund --prefix .cache/npm axe-core@4; \
+		npm install --silent --no-audit --no-fund --prefix .cache/npm axe-core@4 htmx.org@2 @hotwired/turbo@8; \
 	else echo "npm not found: the accessibility tests will be skipped (CI installs it)"; fi
 	touch $@
 
