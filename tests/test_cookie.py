@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
+import anyio
 import pytest
 from itsdangerous import TimestampSigner
 
 from asgi_consent import Consent, ConsentConfig
-from asgi_consent.cookie import SALT, ConsentCodec, read_cookie, set_cookie_header
-from conftest import SECRET
+from asgi_consent.cookie import (
+    MAX_CONSENT_VALUES,
+    SALT,
+    ConsentCodec,
+    cookie_names,
+    cookie_values,
+    most_restrictive,
+    read_cookie,
+    set_cookie_header,
+)
+from conftest import SECRET, make_scope, run_asgi, wrap
 
 T0 = 1_700_000_000  # 2023-11-14 22:13:20 UTC
 DAY = 86400
@@ -456,3 +469,120 @@ def test_set_cookie_expires_matches_max_age() -> None:
 def test_set_cookie_with_max_age_zero_expires_in_the_past() -> None:
     header = set_cookie_header("asgi_consent", "", max_age=0, secure=True, samesite="lax")
     assert header.startswith(b"asgi_consent=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT;")
+
+
+# -- several values of our cookie (one planted by a sibling subdomain) ----------------------
+
+
+def _headers(*values: str, extra: bytes = b"") -> list[tuple[bytes, bytes]]:
+    cookie = b"; ".join([extra, *(b"asgi_consent=" + v.encode() for v in values)]).strip(b"; ")
+    return [(b"host", b"example.com"), (b"cookie", cookie)]
+
+
+def test_cookie_values_lists_every_value_of_the_name_in_order() -> None:
+    headers = [(b"cookie", b"asgi_consent=A; x=1; asgi_consent =B"), (b"cookie", b"asgi_consent=C")]
+    assert cookie_values(headers, b"asgi_consent", 8) == ["A", "B", "C"]
+
+
+def test_cookie_values_stops_at_its_limit() -> None:
+    assert cookie_values(_headers(*"ABCDE"), b"asgi_consent", 3) == ["A", "B", "C"]
+
+
+def test_a_planted_accept_does_not_win_over_the_visitors_own_reject() -> None:
+    codec = _codec()
+    planted, own = codec.encode(["analytics", "marketing", "media"]), codec.encode([])
+    for order in ((planted, own), (own, planted)):
+        consent = codec.read(_headers(*order))
+        assert consent.decided
+        assert consent.categories == {"necessary"}
+
+
+def test_several_valid_choices_grant_only_what_all_of_them_grant() -> None:
+    codec = _codec()
+    first = codec.encode(["analytics", "media"])
+    second = codec.encode(["marketing", "media"], consent_id="second")
+    consent = codec.read(_headers(first, second))
+    assert consent.categories == {"necessary", "media"}
+    assert consent.decided
+
+
+def test_an_invalid_value_beside_a_valid_one_is_ignored() -> None:
+    codec = _codec()
+    valid = codec.encode(["analytics"])
+    assert codec.read(_headers("forged", valid)) == codec.decode(valid)
+
+
+def test_only_invalid_values_are_no_choice() -> None:
+    assert _codec().read(_headers("forged", "also.forged")) == Consent()
+
+
+def test_more_values_than_are_verified_is_no_choice() -> None:
+    codec = _codec()
+    values = [codec.encode([]) for _ in range(MAX_CONSENT_VALUES + 1)]
+    assert codec.read(_headers(*values)) == Consent()
+    assert codec.read(_headers(*values[:MAX_CONSENT_VALUES])).decided
+
+
+def test_a_deferred_consent_reads_every_value() -> None:
+    codec = _codec()
+    planted, own = codec.encode(["analytics"]), codec.encode([])
+    assert not codec.deferred(_headers(planted, own)).allows("analytics")
+
+
+def test_most_restrictive_of_nothing_is_no_choice() -> None:
+    assert most_restrictive([]) == Consent()
+
+
+# -- linear time on hostile Cookie headers ------------------------------------------------
+
+
+def _best_of_three(function: Callable[[], object]) -> float:
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+HOSTILE_COOKIES = {
+    "our name repeated": b"asgi_consent",
+    "our name and a separator": b"asgi_consent;",
+    "our name as a suffix": b"xasgi_consent=1;",
+    "our name in values": b"a=asgi_consent=",
+    "spaces": b" \t",
+    "separators": b";",
+    "many cookies": b"_ga_x=1; ",
+}
+
+
+@pytest.mark.parametrize("unit", list(HOSTILE_COOKIES.values()), ids=list(HOSTILE_COOKIES))
+def test_reading_a_hostile_cookie_header_takes_linear_time(unit: bytes) -> None:
+    codec = _codec()
+
+    def timed(size: int) -> float:
+        headers = [(b"cookie", unit * (size // len(unit)) + b"; asgi_consent=forged")]
+        return _best_of_three(lambda: (codec.read(headers), cookie_names(headers)))
+
+    small, large = timed(1_000_000), timed(10_000_000)
+    assert large < 5.0  # the old reader took 10 s for 1.2 MB
+    assert large < 30 * max(small, 0.001)  # 10x the bytes; quadratic would be 100x
+
+
+def test_a_hostile_cookie_header_takes_linear_time_through_the_middleware() -> None:
+    mw = wrap(_json_app)
+
+    def timed(size: int) -> float:
+        cookie = b"asgi_consent" * (size // 12)
+        scope = make_scope(headers=[(b"cookie", cookie)])
+        return _best_of_three(lambda: anyio.run(run_asgi, mw, scope))
+
+    small, large = timed(1_000_000), timed(10_000_000)
+    assert large < 5.0
+    assert large < 30 * max(small, 0.001)
+
+
+async def _json_app(scope: Any, receive: Any, send: Any) -> None:
+    scope["state"]["consent"].decided  # noqa: B018  (reads the cookie)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"{}"})

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -117,7 +120,7 @@ class _DeferredConsent(Consent):
     def __getattr__(self, name: str) -> object:
         if name not in Consent.__slots__:
             raise AttributeError(name)
-        value = self._codec.decode(read_cookie(self._headers, self._codec.cookie_name))
+        value = self._codec.read(self._headers)
         for slot in Consent.__slots__:
             object.__setattr__(self, slot, object.__getattribute__(value, slot))
         return object.__getattribute__(self, name)
@@ -203,6 +206,17 @@ class ConsentCodec:
         )
         return consent, signed_at.timestamp()
 
+    def read(self, headers: Iterable[tuple[bytes, bytes]]) -> Consent:
+        """The `Consent` in a request's Cookie headers. Several values of our cookie (one
+        planted by a sibling subdomain on the parent domain, say) give the most
+        restrictive of the valid ones; more than `MAX_CONSENT_VALUES` give no choice."""
+        values = cookie_values(headers, self.cookie_name, MAX_CONSENT_VALUES + 1)
+        if len(values) > MAX_CONSENT_VALUES:
+            return NO_CHOICE
+        if len(values) == 1:
+            return self.decode(values[0])
+        return most_restrictive(self.decode(value) for value in values)
+
     def deferred(self, headers: Iterable[tuple[bytes, bytes]]) -> Consent:
         """The `Consent` in a request's Cookie headers, read and verified on first use."""
         return _DeferredConsent(self, headers)
@@ -213,39 +227,73 @@ class ConsentCodec:
         return datetime.fromtimestamp(consent.given_at.timestamp() + self._max_age, UTC)
 
 
-def read_cookie(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
-    """The value of cookie `name` in the request's Cookie header(s), without parsing the rest."""
+# More values than this of our cookie (planted by sibling subdomains, each on its own
+# path) is no choice at all: verifying them all would let a visitor's header cost us.
+MAX_CONSENT_VALUES = 8
+
+
+@functools.lru_cache(maxsize=16)
+def _value_pattern(name: bytes) -> re.Pattern[bytes]:
+    # Anchored at a ";" (or the start): one pass of the regex engine, linear in the header.
+    return re.compile(rb"(?:^|;)[ \t]*" + re.escape(name) + rb"[ \t]*=([^;]*)")
+
+
+def cookie_values(
+    headers: Iterable[tuple[bytes, bytes]], name: bytes, limit: int
+) -> list[str | None]:
+    """The values of every cookie called `name` in the Cookie header(s), in order, at
+    most `limit` of them (None for a value that is not ASCII). Linear in the headers."""
+    found: list[str | None] = []
+    pattern = _value_pattern(name)
     for key, value in headers:
-        if key != b"cookie":
+        if key != b"cookie" or name not in value:
             continue
-        start = 0
-        while True:
-            at = value.find(name, start)
-            if at < 0:
-                break
-            end = at + len(name)
-            before = value[:at].rstrip(b" \t")
-            if (not before or before.endswith(b";")) and value[end : end + 1] == b"=":
-                stop = value.find(b";", end)
-                raw = value[end + 1 : stop if stop >= 0 else len(value)].strip(b' \t"')
-                try:
-                    return raw.decode("ascii")
-                except UnicodeDecodeError:
-                    return None
-            start = end
-    return None
+        for match in pattern.finditer(value):
+            raw = match.group(1).strip(b' \t"')
+            found.append(raw.decode("ascii") if raw.isascii() else None)
+            if len(found) >= limit:
+                return found
+    return found
+
+
+def read_cookie(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
+    """The value of the first cookie `name` in the request's Cookie header(s)."""
+    values = cookie_values(headers, name, 1)
+    return values[0] if values else None
+
+
+def most_restrictive(choices: Iterable[Consent]) -> Consent:
+    """One consent from several valid ones: only what every one of them grants."""
+    decided = [choice for choice in choices if choice.decided]
+    if not decided:
+        return NO_CHOICE
+    base = min(decided, key=lambda choice: len(choice.categories))
+    granted = frozenset.intersection(*(choice.categories for choice in decided))
+    if granted == base.categories:
+        return base
+    return Consent(
+        granted,
+        revision=base.revision,
+        given_at=base.given_at,
+        consent_id=base.consent_id,
+    )
+
+
+_NAME = re.compile(rb"(?:^|;)[ \t]*([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]*(?:=|;|$)")
+# Browsers keep at most 180 cookies per domain: more names than this are not a browser's.
+MAX_COOKIE_NAMES = 256
 
 
 def cookie_names(headers: Iterable[tuple[bytes, bytes]]) -> list[str]:
-    """Names of every cookie the request carries (for expiring refused ones)."""
-    names: list[str] = []
+    """Names of the cookies the request carries, once each and at most
+    `MAX_COOKIE_NAMES` (for expiring refused ones). Only names that can be written back
+    in a Set-Cookie header are listed. Linear in the headers: the scan and the
+    de-duplication run in C."""
+    names: dict[bytes, None] = {}
     for key, value in headers:
         if key == b"cookie":
-            for part in value.decode("latin-1").split(";"):
-                name = part.split("=", 1)[0].strip()
-                if name:
-                    names.append(name)
-    return names
+            names.update(dict.fromkeys(_NAME.findall(value)))
+    return [name.decode("ascii") for name in itertools.islice(names, MAX_COOKIE_NAMES)]
 
 
 def set_cookie_header(
@@ -256,6 +304,7 @@ def set_cookie_header(
     secure: bool,
     samesite: str,
     domain: str | None = None,
+    path: str = "/",
     http_only: bool = True,
     clock: Callable[[], float] = time.time,
 ) -> bytes:
@@ -263,7 +312,7 @@ def set_cookie_header(
     parts.append("Expires=" + formatdate(clock() + max_age if max_age else 0, usegmt=True))
     if domain:
         parts.append(f"Domain={domain}")
-    parts.append("Path=/")
+    parts.append(f"Path={path}")
     if http_only:
         parts.append("HttpOnly")
     if secure:
