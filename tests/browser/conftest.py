@@ -178,7 +178,7 @@ class Visitor:
     def wait_until_ready(self) -> None:
         if self.javascript:
             # consent.js is deferred: once it has run, the page is ready for clicks.
-            self.page.wait_for_function("window.__asgiConsent !== undefined")
+            self.page.wait_for_function("window.asgiConsent !== undefined")
 
     def tracker_requests(self) -> list[str]:
         return [url for url in self.requests if is_tracker(url)]

@@ -53,7 +53,7 @@ def test_a_second_choice_while_a_script_loads_keeps_inline_code_after_it(
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(site + "/")
-    page.wait_for_function("window.__asgiConsent !== undefined")
+    page.wait_for_function("window.asgiConsent !== undefined")
 
     banner = page.locator("#asgi-consent")
     banner.get_by_text("Manage preferences").click()

@@ -1,231 +1,401 @@
-/* asgi-consent: records a choice without a reload and starts what was accepted.
-   Without this file every control still works: they are plain HTML forms. */
-(function () {
+/* asgi-consent: records a choice without a reload and wakes what the visitor granted.
+   Without this file every control still works: they are plain HTML forms.
+
+   Our state comes from two places only: our own <script> element (written by the server:
+   data-granted, data-consent-mode) and the consent endpoint's answers. Page content is
+   never read for state: a page's own data-granted attribute changes nothing. */
+(() => {
   "use strict";
-  var me = document.currentScript;
-  if (!me || window.__asgiConsent) { return; }
-  var consentMode = me.getAttribute("data-consent-mode") === "on";
-  var lastFocus = null;
+  const me = document.currentScript;
+  if (!me) { return; }
+  // A second copy (htmx hx-boost, Turbo Drive: a new body with our script in it) hands its
+  // element to the copy already running. Asked by event, not by a window property: page
+  // markup can clobber window names (<div id="asgiConsent">), it cannot answer an event.
+  const hello = new CustomEvent("asgi-consent:script", { detail: me, cancelable: true });
+  if (!document.dispatchEvent(hello)) { return; }
 
-  var current = null;  // the categories after a choice made in this page
+  const SVG = "http://www.w3.org/2000/svg";
+  const XLINK = "http://www.w3.org/1999/xlink";
+  const PREFIX = "data-consent-";
+  // What the server renames to data-consent-<name>. Only these come back to life, so our
+  // control attributes (data-consent-type, -hidden, -placeholder, -form...) never do.
+  const RESTORABLE = new Set([
+    "src", "srcset", "href", "xlink:href", "poster", "data", "background", "style", "srcdoc",
+    "ping", "imagesrcset", "imagesizes", "attributionsrc", "http-equiv", "content", "action",
+    "formaction", "manifest", "lowsrc", "longdesc", "codebase", "archive", "classid", "cite",
+    "data-src",
+  ]);
+  const HANDLER = /^on[a-z]+$/;
+  // Set last, so everything they depend on (imagesrcset, handlers...) is in place first.
+  const FETCHES = new Set(["src", "href", "xlink:href", "data"]);
+  const RUNNABLE = /^$|^module$|javascript|ecmascript|jscript|livescript/;
+  const MARKED = "[data-consent], [data-category]";
 
-  function granted() {
-    if (current) { return current.slice(); }
-    var holder = document.querySelector("[data-granted]");
-    var list = holder ? holder.getAttribute("data-granted") : "";
-    return list ? list.split(" ") : [];
-  }
+  const words = (value) => (value || "").split(/[\t\n\f\r ]+/).filter(Boolean);
+  const ownState = (script) =>
+    script.hasAttribute("data-granted") ? words(script.getAttribute("data-granted")) : null;
 
-  function send(form, submitter) {
-    var data = new URLSearchParams(new FormData(form));
-    var action = form.getAttribute("action");
+  let granted = ownState(me);  // null until a choice is known
+  const consentMode = me.getAttribute("data-consent-mode") === "on";
+  let banner = null;
+  let settings = null;
+  let lastFocus = null;
+
+  // -- waking inert markup --------------------------------------------------------------
+
+  const restoredName = (attribute) => {
+    if (!attribute.startsWith(PREFIX)) { return null; }
+    const name = attribute.slice(PREFIX.length);
+    return RESTORABLE.has(name) || HANDLER.test(name) ? name : null;
+  };
+
+  const setAttribute = (el, name, value, namespace = null) => {
+    try {
+      if (name === "xlink:href") { el.setAttributeNS(XLINK, name, value); }
+      else if (namespace) { el.setAttributeNS(namespace, name, value); }
+      else { el.setAttribute(name, value); }
+    } catch {
+      // A name the HTML parser accepts but the DOM refuses: that attribute stays behind.
+    }
+  };
+
+  const needed = (el) =>
+    words(el.getAttribute(el.hasAttribute("data-consent") ? "data-consent" : "data-category"));
+
+  const allowed = (el) => {
+    const categories = needed(el);
+    // An empty list grants nothing: fail closed.
+    return granted !== null && categories.length > 0 &&
+      categories.every((category) => granted.includes(category));
+  };
+
+  const typeIs = (el, type) => (el.getAttribute("type") || "").trim().toLowerCase() === type;
+
+  const isInert = (el) => {
+    if (el.localName === "script" || el.localName === "style") { return typeIs(el, "text/plain"); }
+    if (el.hasAttribute("data-consent-hidden")) { return true; }
+    return [...el.attributes].some(({ name }) => restoredName(name) !== null);
+  };
+
+  const typeOf = (old) => {
+    const own = old.getAttribute("data-consent-type");
+    if (own !== null && own.trim().toLowerCase() !== "text/plain") { return own; }
+    // Written inert for vanilla-cookieconsent: its data-type holds the real type.
+    return old.hasAttribute("data-category") ? old.getAttribute("data-type") : null;
+  };
+
+  // A held-back script or style is created afresh: a browser runs a script element once,
+  // and only on insertion. The nonce is the element's own: never ours, which would let
+  // injected markup past the page's Content-Security-Policy.
+  const recreate = (old) => {
+    const fresh = old.namespaceURI === SVG
+      ? document.createElementNS(SVG, old.localName) : document.createElement(old.localName);
+    const renamed = [];
+    for (const { name, value, namespaceURI } of old.attributes) {
+      const original = restoredName(name);
+      if (original) { renamed.push([original, value]); }
+      else if (name !== "type" && name !== "nonce" && !name.startsWith(PREFIX)) {
+        setAttribute(fresh, name, value, namespaceURI);
+      }
+    }
+    for (const [name, value] of renamed) { setAttribute(fresh, name, value); }
+    const vanillaSrc = fresh.getAttribute("data-src");  // vanilla-cookieconsent
+    if (old.localName === "script" && vanillaSrc !== null && !fresh.hasAttribute("src")) {
+      fresh.setAttribute("src", vanillaSrc);
+    }
+    const type = typeOf(old);
+    if (type) { fresh.setAttribute("type", type); }
+    if (old.nonce) { fresh.nonce = old.nonce; }
+    fresh.textContent = old.textContent;
+    return fresh;
+  };
+
+  const external = (script) =>
+    script.hasAttribute("src") || (script.namespaceURI === SVG &&
+      (script.hasAttribute("href") || script.hasAttributeNS(XLINK, "href")));
+
+  const woken = new WeakSet();  // queued, restored or created by us: never twice
+
+  // Scripts run one after another in the order they were found; an external script that
+  // is not async is awaited, so inline code after it finds what it defines.
+  const queue = [];
+  let waiting = false;
+  const runQueue = () => {
+    while (!waiting && queue.length) {
+      const old = queue.shift();
+      if (!old.isConnected) { continue; }  // swapped out meanwhile
+      const fresh = recreate(old);
+      woken.add(fresh);
+      // A script the browser will not fetch fires neither load nor error: do not wait.
+      const type = (fresh.getAttribute("type") || "").trim().toLowerCase();
+      waiting = external(fresh) && !old.hasAttribute("async") &&
+        !old.hasAttribute("nomodule") && RUNNABLE.test(type);
+      if (waiting) {
+        if (fresh.namespaceURI !== SVG) { fresh.async = false; }
+        let done = false;
+        const next = () => {
+          if (done) { return; }
+          done = true;
+          waiting = false;
+          runQueue();
+        };
+        fresh.addEventListener("load", next, { once: true });
+        fresh.addEventListener("error", next, { once: true });
+      }
+      old.replaceWith(fresh);
+    }
+  };
+
+  const restore = (el) => {
+    const rank = ([name]) => (HANDLER.test(name) ? 0 : FETCHES.has(name) ? 2 : 1);
+    const renamed = [...el.attributes]
+      .map(({ name, value }) => [restoredName(name), value, name])
+      .filter(([original]) => original !== null)
+      .sort((a, b) => rank(a) - rank(b));
+    for (const [original, value, name] of renamed) {
+      el.removeAttribute(name);
+      setAttribute(el, original, value);
+    }
+    if (el.hasAttribute("data-consent-hidden")) {
+      el.removeAttribute("data-consent-hidden");
+      el.removeAttribute("hidden");
+      const box = el.previousElementSibling;
+      if (box && box.hasAttribute("data-consent-placeholder")) { box.remove(); }
+    }
+  };
+
+  const inDocumentOrder = (a, b) =>
+    a === b ? 0 : a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
+
+  const wake = (roots) => {
+    if (granted === null) { return; }
+    const found = new Set();
+    for (const root of roots) {
+      if (root.matches(MARKED)) { found.add(root); }
+      for (const el of root.querySelectorAll(MARKED)) { found.add(el); }
+    }
+    const ready = [...found]
+      .filter((el) => el.isConnected && !woken.has(el) && isInert(el) && allowed(el))
+      .sort(inDocumentOrder);
+    const media = new Set();
+    for (const el of ready) {
+      woken.add(el);
+      if (el.localName === "script") { queue.push(el); continue; }
+      if (el.localName === "style") { el.replaceWith(recreate(el)); continue; }
+      restore(el);
+      // A <source> changed after its media element chose one is not looked at again.
+      const parent = el.parentElement;
+      if (el.localName === "source" && parent && typeof parent.load === "function") {
+        media.add(parent);
+      }
+    }
+    for (const parent of media) { parent.load(); }
+    runQueue();
+  };
+
+  // Markup swapped in later (htmx, Turbo, Unpoly, any script) wakes by the same rules.
+  // Records arrive batched per microtask, so a whole fragment is seen at once.
+  const observer = new MutationObserver((records) => {
+    const roots = [];
+    for (const record of records) {
+      for (const node of record.addedNodes) {
+        if (node.nodeType === Node.ELEMENT_NODE) { roots.push(node); }
+      }
+    }
+    if (roots.length) { wake(roots); }
+  });
+
+  const wakeAll = () => {
+    if (granted === null) { observer.disconnect(); return; }
+    wake([document.documentElement]);
+    observer.observe(document, { childList: true, subtree: true });
+  };
+
+  // -- a choice made in the page --------------------------------------------------------
+
+  const send = async (form, submitter) => {
+    const data = new URLSearchParams(new FormData(form));
+    let action = form.getAttribute("action");
     if (submitter) {
       if (submitter.name) { data.append(submitter.name, submitter.value); }
-      if (submitter.getAttribute("formaction")) { action = submitter.getAttribute("formaction"); }
+      action = submitter.getAttribute("formaction") || action;
     }
-    return fetch(action, {
+    const response = await fetch(action, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Accept": "application/json" },
-      body: data
-    }).then(function (response) {
-      if (!response.ok) { throw new Error("consent endpoint answered " + response.status); }
-      return response.json();
+      headers: { Accept: "application/json" },
+      body: data,
     });
-  }
+    if (!response.ok) { throw new Error(`consent endpoint answered ${response.status}`); }
+    return response.json();
+  };
 
-  function apply(state, before) {
-    var banner = document.getElementById("asgi-consent");
-    if (banner && banner.hasAttribute("data-consent-banner")) { banner.remove(); }
-    var settings = document.getElementById("asgi-consent-settings");
-    if (settings) { settings.remove(); }
-    var now = state.categories || [];
-    // Withdrawn: the banner must come back. A category taken back cannot be stopped
-    // in a running page. Both: start afresh.
-    if (!state.decided) { window.location.reload(); return; }
-    for (var i = 0; i < before.length; i++) {
-      if (now.indexOf(before[i]) < 0) { window.location.reload(); return; }
-    }
-    current = now.slice();
-    if (state.settings_html) { document.body.insertAdjacentHTML("beforeend", state.settings_html); }
-    reserveSpace(null);
-    if (consentMode) { updateConsentMode(now); }
-    activate(now);
-    if (lastFocus && document.contains(lastFocus) && lastFocus !== document.body) {
-      lastFocus.focus();
-    } else {
-      var summary = document.querySelector("#asgi-consent-settings summary");
-      if (summary) { summary.focus(); }
-    }
-    document.dispatchEvent(new CustomEvent("asgi-consent:change", { detail: state }));
-  }
-
-  // While the bar covers the bottom of the page, keep focused page controls out from
-  // under it (WCAG 2.4.11).
-  function reserveSpace(bar) {
-    var root = document.documentElement;
-    root.style.scrollPaddingBottom = bar ? bar.offsetHeight + "px" : "";
-  }
-
-  function updateConsentMode(categories) {
+  const updateConsentMode = (categories) => {
     window.dataLayer = window.dataLayer || [];
-    var gtag = function () { window.dataLayer.push(arguments); };
-    var has = function (c) { return categories.indexOf(c) >= 0 ? "granted" : "denied"; };
-    gtag("consent", "update", {
+    const has = (category) => (categories.includes(category) ? "granted" : "denied");
+    // gtag() pushes its arguments object, not an array; Google's tag reads only that shape.
+    (function gtag() { window.dataLayer.push(arguments); })("consent", "update", {
       analytics_storage: has("analytics"),
       ad_storage: has("marketing"),
       ad_user_data: has("marketing"),
-      ad_personalization: has("marketing")
+      ad_personalization: has("marketing"),
     });
-  }
+  };
 
-  function categoryOf(el) {
-    return el.getAttribute("data-consent") || el.getAttribute("data-category") || "";
-  }
-
-  // Re-create inert scripts in document order. An external script that was not
-  // async is awaited before the next one, so inline code that needs it finds it.
-  function runScripts(scripts, index) {
-    for (; index < scripts.length; index++) {
-      var old = scripts[index];
-      if (!old.parentNode) { continue; }  // replaced meanwhile
-      var fresh = document.createElement("script");
-      for (var a = 0; a < old.attributes.length; a++) {
-        var attr = old.attributes[a];
-        if (attr.name !== "type" && attr.name !== "data-consent-type" &&
-          attr.name !== "data-consent-queued") {
-          fresh.setAttribute(attr.name, attr.value);
-        }
-      }
-      var type = old.getAttribute("data-consent-type") || old.getAttribute("data-type");
-      if (type) { fresh.setAttribute("type", type); }
-      if (old.nonce) { fresh.nonce = old.nonce; }
-      var src = old.getAttribute("src") || old.getAttribute("data-src");
-      if (src && !fresh.getAttribute("src")) { fresh.setAttribute("src", src); }
-      if (!src) { fresh.text = old.text; }
-      var waits = src && !old.hasAttribute("async");
-      if (waits) {
-        fresh.async = false;
-        var next = index + 1;
-        var go = function () { runScripts(scripts, next); };
-        fresh.addEventListener("load", go, { once: true });
-        fresh.addEventListener("error", go, { once: true });
-      }
-      old.parentNode.replaceChild(fresh, old);
-      if (waits) { return; }
+  const apply = (state, before) => {
+    if (banner) { banner.remove(); banner = null; }
+    if (settings) { settings.remove(); settings = null; }
+    const now = state.categories || [];
+    // Withdrawn: the banner must come back. A category taken back cannot be stopped in a
+    // running page. Both: start afresh.
+    if (!state.decided || before.some((category) => !now.includes(category))) {
+      window.location.reload();
+      return;
     }
-  }
+    granted = [...now];
+    if (state.settings_html && document.body) {
+      document.body.insertAdjacentHTML("beforeend", state.settings_html);
+      settings = document.body.lastElementChild;
+    }
+    reserveSpace(null);
+    if (consentMode) { updateConsentMode(now); }
+    wakeAll();
+    if (lastFocus && lastFocus.isConnected && lastFocus !== document.body) {
+      lastFocus.focus();
+    } else {
+      settings?.querySelector("summary")?.focus();
+    }
+    const { settings_html: _, ...detail } = state;
+    document.dispatchEvent(new CustomEvent("asgi-consent:change", { detail }));
+  };
 
-  function activate(categories) {
-    var allowed = function (el) { return categories.indexOf(categoryOf(el)) >= 0; };
-    // A script already queued by an earlier choice still loading keeps its place in
-    // that earlier queue: a second queue must not run the inline code after it early.
-    var scripts = Array.prototype.filter.call(
-      document.querySelectorAll('script[type="text/plain"][data-consent]:not([data-consent-queued]), ' +
-        'script[type="text/plain"][data-category]:not([data-consent-queued])'),
-      allowed);
-    scripts.forEach(function (s) { s.setAttribute("data-consent-queued", ""); });
-    runScripts(scripts, 0);
-    document.querySelectorAll("[data-consent-src], [data-consent-srcset], [data-consent-href]").forEach(function (el) {
-      if (!allowed(el)) { return; }
-      [["data-consent-src", "src"], ["data-consent-srcset", "srcset"], ["data-consent-href", "href"]].forEach(function (pair) {
-        if (el.hasAttribute(pair[0])) {
-          el.setAttribute(pair[1], el.getAttribute(pair[0]));
-          el.removeAttribute(pair[0]);
-        }
-      });
-      if (el.hasAttribute("data-consent-hidden")) {
-        el.removeAttribute("hidden");
-        el.removeAttribute("data-consent-hidden");
-        var box = el.previousElementSibling;
-        if (box && box.classList.contains("asgi-consent-placeholder")) { box.remove(); }
-      }
-    });
-    document.querySelectorAll(".asgi-consent-placeholder").forEach(function (box) {
-      if (categories.indexOf(box.getAttribute("data-consent-placeholder")) >= 0) { box.remove(); }
-    });
-  }
-
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!form.hasAttribute || !form.hasAttribute("data-consent-form")) { return; }
-    if (form.hasAttribute("data-consent-native")) { return; }
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!form.hasAttribute("data-consent-form") || form.hasAttribute("data-consent-native")) {
+      return;
+    }
     event.preventDefault();
-    var submitter = event.submitter || null;
-    var before = granted();
-    send(form, submitter).then(function (state) { apply(state, before); }, function () {
+    const submitter = event.submitter || null;
+    const before = granted || [];
+    send(form, submitter).then((state) => apply(state, before), () => {
       // The endpoint could not be reached by fetch: fall back to the plain form post.
       form.setAttribute("data-consent-native", "");
-      if (form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
+      form.requestSubmit(submitter);
     });
   });
 
-  function openPreferences(trigger) {
-    var panel = document.querySelector("#asgi-consent .asgi-consent__preferences") ||
-      document.querySelector("#asgi-consent-settings details");
+  // -- the banner and the settings control ----------------------------------------------
+
+  // While the bar covers the bottom of the page, keep focused page controls out from under
+  // it (WCAG 2.4.11), at its current height: it changes with the width and when the
+  // preferences open.
+  let barSize = null;
+  const reserveSpace = (bar) => {
+    const root = document.documentElement;
+    barSize?.disconnect();
+    barSize = null;
+    root.style.scrollPaddingBottom = "";
+    if (!bar) { return; }
+    const fit = () => {
+      const shown = bar.isConnected && !bar.hidden;
+      root.style.scrollPaddingBottom = shown ? `${bar.offsetHeight}px` : "";
+    };
+    barSize = new ResizeObserver(fit);
+    barSize.observe(bar);
+    fit();
+  };
+
+  const openPreferences = (trigger) => {
+    const panel = banner?.querySelector(".asgi-consent__preferences") ||
+      settings?.querySelector("details");
     if (!panel) { return false; }
     lastFocus = trigger || document.activeElement;
-    var hiddenBanner = document.getElementById("asgi-consent");
-    if (hiddenBanner && hiddenBanner.hidden) { hiddenBanner.hidden = false; }
+    if (banner?.hidden) {
+      banner.hidden = false;
+      if (banner.getAttribute("aria-modal") !== "true") { reserveSpace(banner); }
+    }
     panel.open = true;
-    var inner = document.querySelector("#asgi-consent-settings details");
-    if (inner) { inner.open = true; }
-    var first = panel.querySelector("input:not([disabled]), button");
-    if (first) { first.focus(); }
+    panel.querySelector("input:not([disabled]), button")?.focus();
     return true;
-  }
+  };
 
-  document.addEventListener("click", function (event) {
-    var trigger = event.target.closest && event.target.closest("[data-consent-open]");
+  document.addEventListener("click", (event) => {
+    const trigger = event.target.closest?.("[data-consent-open]");
     if (trigger && openPreferences(trigger)) { event.preventDefault(); }
   });
 
-  // The modal position: focus moves in, stays in, and Escape closes it with no choice.
-  var banner = document.getElementById("asgi-consent");
-  function focusables(root) {
-    return Array.prototype.filter.call(
-      root.querySelectorAll("a[href], button, input:not([disabled]), summary, [tabindex]:not([tabindex='-1'])"),
-      function (el) {
-        // offsetParent stays set inside a closed <details>; checkVisibility knows better
-        return el.checkVisibility ? el.checkVisibility() : el.offsetParent !== null;
-      });
-  }
-  if (banner && banner.hasAttribute("data-consent-banner")) {
-    var modal = banner.getAttribute("aria-modal") === "true";
-    if (modal) {
-      lastFocus = document.activeElement;
-      var heading = document.getElementById("asgi-consent-title");
-      if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
-    } else {
-      reserveSpace(banner);
-    }
-    banner.addEventListener("keydown", function (event) {
-      if (event.key === "Escape" && modal) {
-        banner.hidden = true;
-        reserveSpace(null);
-        if (lastFocus && lastFocus.focus) { lastFocus.focus(); }
-        return;
-      }
-      if (event.key !== "Tab" || !modal) { return; }
-      var items = focusables(banner);
-      if (!items.length) { return; }
-      var at = items.indexOf(document.activeElement);  // -1 on the heading
-      if (event.shiftKey && at <= 0) { items[items.length - 1].focus(); event.preventDefault(); }
-      else if (!event.shiftKey && (at < 0 || at === items.length - 1)) {
-        items[0].focus();
-        event.preventDefault();
-      }
-    });
-  }
-  document.addEventListener("keydown", function (event) {
-    if (event.key !== "Escape") { return; }
-    var open = document.querySelector("#asgi-consent-settings > details[open]");
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !settings) { return; }
+    const open = settings.querySelector(":scope > details[open]");
     if (open) { open.open = false; open.querySelector("summary").focus(); }
   });
 
-  // A returning visitor: the server left granted categories as written; inert markup
-  // written for other consent tools (type="text/plain" data-category) wakes up here.
-  if (me.hasAttribute("data-granted")) { activate(granted()); }
+  const focusables = (root) =>
+    [...root.querySelectorAll(
+      "a[href], button, input:not([disabled]), summary, [tabindex]:not([tabindex='-1'])",
+    )].filter((el) => (el.checkVisibility ? el.checkVisibility() : el.offsetParent !== null));
+  // (offsetParent stays set inside a closed <details>; checkVisibility knows better.)
 
-  window.__asgiConsent = { granted: granted, activate: activate, open: openPreferences };
+  // The modal position: focus moves in, stays in, and Escape closes it with no choice.
+  const trapFocus = (dialog) => (event) => {
+    if (event.key === "Escape") {
+      dialog.hidden = true;
+      lastFocus?.focus?.();
+      return;
+    }
+    if (event.key !== "Tab") { return; }
+    const items = focusables(dialog);
+    if (!items.length) { return; }
+    const at = items.indexOf(document.activeElement);  // -1 on the heading
+    if (event.shiftKey && at <= 0) {
+      items[items.length - 1].focus();
+      event.preventDefault();
+    } else if (!event.shiftKey && (at < 0 || at === items.length - 1)) {
+      items[0].focus();
+      event.preventDefault();
+    }
+  };
+
+  const showBanner = (bar) => {
+    if (bar.getAttribute("aria-modal") !== "true") {
+      reserveSpace(bar);
+      return;
+    }
+    lastFocus = document.activeElement;
+    const heading = bar.querySelector("#asgi-consent-title");
+    if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+    bar.addEventListener("keydown", trapFocus(bar));
+  };
+
+  // Our markup is written right before our script; page content may reuse its ids.
+  const near = (script, id) => {
+    for (let el = script.previousElementSibling; el; el = el.previousElementSibling) {
+      if (el.id === id) { return el; }
+    }
+    return document.getElementById(id);
+  };
+
+  const start = (script) => {
+    const found = near(script, "asgi-consent");
+    banner = found && found.hasAttribute("data-consent-banner") ? found : null;
+    settings = near(script, "asgi-consent-settings");
+    reserveSpace(null);
+    if (banner) { showBanner(banner); }
+    // A returning visitor: wake what the granted categories allow, now and when swapped in.
+    wakeAll();
+  };
+
+  document.addEventListener("asgi-consent:script", (event) => {
+    const script = event.detail;
+    if (!(script instanceof Element) || !script.isConnected) { return; }
+    event.preventDefault();
+    granted = ownState(script);
+    start(script);
+  });
+
+  window.asgiConsent = Object.freeze({
+    granted: () => (granted ? [...granted] : []),
+    open: () => openPreferences(null),
+  });
+  start(me);
 })();
