@@ -1,0 +1,253 @@
+"""MIME types as the browser reads them (the MIME Sniffing and Fetch standards): which
+type a response has, whether the browser sniffs it, and whether it sniffs as HTML."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_QUOTED_STRING_TEXT = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+_HTTP_WHITESPACE = "\t\n\r "
+
+
+@dataclass(frozen=True, slots=True)
+class MimeType:
+    """A parsed MIME type: lower-case type and subtype, parameters by lower-case name."""
+
+    type: str
+    subtype: str
+    parameters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def essence(self) -> str:
+        return f"{self.type}/{self.subtype}"
+
+    def serialize(self) -> bytes:
+        """The MIME Sniffing standard's serialization (values quoted where needed), with
+        a space after each ";" as servers usually write it."""
+        out = self.essence
+        for name, value in self.parameters.items():
+            if not value or not _TOKEN.fullmatch(value):
+                value = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            out += f"; {name}={value}"
+        return out.encode("latin-1")
+
+
+def parse_mime_type(text: str) -> MimeType | None:
+    """The MIME Sniffing standard's "parse a MIME type"; None for failure.
+
+    >>> parse_mime_type(' Text/HTML ; Charset="utf-8"').parameters
+    {'charset': 'utf-8'}
+    """
+    text = text.strip(_HTTP_WHITESPACE)
+    type_, slash, rest = text.partition("/")
+    if not slash or not _TOKEN.fullmatch(type_):
+        return None
+    subtype_end = _find_any(rest, ";", 0)
+    subtype = rest[:subtype_end].rstrip(_HTTP_WHITESPACE)
+    if not _TOKEN.fullmatch(subtype):
+        return None
+    mime = MimeType(type_.lower(), subtype.lower())
+    position = len(type_) + 1 + subtype_end  # at the ";" before the parameters
+    while position < len(text):
+        position += 1  # past ";"
+        while position < len(text) and text[position] in _HTTP_WHITESPACE:
+            position += 1
+        stop = _find_any(text, ";=", position)
+        name = text[position:stop].lower()
+        position = stop
+        if position < len(text) and text[position] == ";":
+            continue
+        position += 1  # past "="
+        if position >= len(text):
+            break
+        if text[position] == '"':
+            value, position = _quoted_string(text, position, extract=True)
+            position = _find_any(text, ";", position)
+        else:
+            stop = _find_any(text, ";", position)
+            value = text[position:stop].rstrip(_HTTP_WHITESPACE)
+            position = stop
+            if not value:
+                continue
+        if (
+            _TOKEN.fullmatch(name)
+            and _QUOTED_STRING_TEXT.fullmatch(value)
+            and name not in mime.parameters
+        ):
+            mime.parameters[name] = value
+    return mime
+
+
+_FINDERS: dict[str, Callable[[str, int], re.Match[str] | None]] = {}
+
+
+def _find_any(text: str, chars: str, start: int) -> int:
+    """The first index at or after `start` of any of `chars`, else len(text)."""
+    search = _FINDERS.get(chars)
+    if search is None:
+        search = _FINDERS[chars] = re.compile(f"[{re.escape(chars)}]").search
+    found = search(text, start)
+    return found.start() if found else len(text)
+
+
+def _quoted_string(text: str, position: int, *, extract: bool) -> tuple[str, int]:
+    """Fetch's "collect an HTTP quoted string" from the `"` at `position`."""
+    start = position
+    value = []
+    position += 1
+    while True:
+        stop = _find_any(text, '"\\', position)
+        value.append(text[position:stop])
+        position = stop
+        if position >= len(text):
+            break
+        char = text[position]
+        position += 1
+        if char == "\\":
+            if position >= len(text):
+                value.append("\\")
+                break
+            value.append(text[position])
+            position += 1
+        else:
+            break
+    return ("".join(value) if extract else text[start:position]), position
+
+
+def split_header_values(value: str) -> list[str]:
+    """Fetch's "getting, decoding, and splitting": commas outside quoted strings."""
+    values = []
+    position = 0
+    current = ""
+    while True:
+        stop = _find_any(value, '",', position)
+        current += value[position:stop]
+        position = stop
+        if position < len(value):
+            if value[position] == '"':
+                quoted, position = _quoted_string(value, position, extract=False)
+                current += quoted
+                if position < len(value):
+                    continue
+            else:
+                position += 1
+        values.append(current.strip("\t "))
+        current = ""
+        if position >= len(value):
+            return values
+
+
+def extract_mime_type(headers: Iterable[bytes]) -> MimeType | None:
+    """Fetch's "extract a MIME type" over every Content-Type header value: the last
+    valid type wins, keeping an earlier charset for the same essence. None for failure."""
+    joined = b", ".join(headers).decode("latin-1")
+    charset: str | None = None
+    essence: str | None = None
+    found: MimeType | None = None
+    for value in split_header_values(joined):
+        mime = parse_mime_type(value)
+        if mime is None or mime.essence == "*/*":
+            continue
+        found = mime
+        if mime.essence != essence:
+            charset = mime.parameters.get("charset")
+            essence = mime.essence
+        elif "charset" not in mime.parameters and charset is not None:
+            mime.parameters["charset"] = charset
+    return found
+
+
+_MEMO: dict[bytes, MimeType | None] = {}
+
+
+def response_mime_type(values: Sequence[bytes]) -> MimeType | None:
+    """`extract_mime_type`, remembered for the few short values an app repeats. The
+    result is shared: read it, never change it."""
+    key = b"\n".join(values)
+    if len(key) > 200:
+        return extract_mime_type(values)
+    if key not in _MEMO:
+        if len(_MEMO) >= 256:  # bounded: ~60 KB
+            _MEMO.clear()
+        _MEMO[key] = extract_mime_type(values)
+    return _MEMO[key]
+
+
+def with_charset(values: Sequence[bytes], charset: str) -> bytes:
+    """One Content-Type value for a page we send as HTML: the type the browser extracts
+    from `values` (text/html when it would have sniffed), with `charset`."""
+    mime = extract_mime_type(values)
+    if mime is None or mime.essence not in HTML_TYPES:
+        mime = MimeType("text", "html")
+    parameters = {k: v for k, v in mime.parameters.items() if k != "charset"}
+    parameters["charset"] = charset
+    return MimeType(mime.type, mime.subtype, parameters).serialize()
+
+
+def page_kind(method: str, status: int, headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """"html" for a page we may rewrite, "sniff" for a response without a type that the
+    browser sniffs (HTML if its first bytes say so), None for anything else."""
+    if method == "HEAD" or status < 200 or status in (204, 206, 304):
+        return None
+    types: list[bytes] = []
+    options: list[bytes] = []
+    for key, value in headers:
+        key = key.lower()  # ASGI asks for lower case; some apps (Django) send "Content-Type"
+        if key == b"content-type":
+            types.append(value)
+        elif key == b"content-encoding" and value.strip().lower() not in (b"", b"identity"):
+            return None  # compressed: not bytes we can read
+        elif key == b"x-content-type-options":
+            options.append(value)
+    mime = response_mime_type(types)
+    if mime is not None and mime.essence in HTML_TYPES:
+        return "html"
+    return "sniff" if needs_sniffing(mime) and not nosniff(options) else None
+
+
+# -- MIME sniffing: a response without a type that the browser renders as HTML ---------
+
+_HTML_SIGNATURES = (
+    b"<!doctype html", b"<html", b"<head", b"<script", b"<iframe", b"<h1", b"<div",
+    b"<font", b"<table", b"<a", b"<style", b"<title", b"<b", b"<body", b"<br", b"<p",
+    b"<!--",
+)  # fmt: skip
+_SNIFF_WHITESPACE = b"\t\n\x0c\r "
+SNIFF_BYTES = 1445  # the standard's resource header
+
+
+def needs_sniffing(mime: MimeType | None) -> bool:
+    """Whether the browser sniffs a response of this (extracted) type: none at all, or
+    one of the standard's "unknown" types."""
+    return mime is None or mime.essence in ("unknown/unknown", "application/unknown")
+
+
+def nosniff(headers: Iterable[bytes]) -> bool:
+    """Fetch's "determine nosniff" over the X-Content-Type-Options values."""
+    values = split_header_values(b", ".join(headers).decode("latin-1"))
+    return bool(values) and values[0].lower() == "nosniff"
+
+
+def sniffs_as_html(data: bytes, *, complete: bool = True) -> bool:
+    """The HTML rows of the MIME Sniffing standard's "rules for identifying an unknown
+    MIME type": after whitespace, one of the signatures then a space or `>`.
+
+    With `complete=False` (more of the body is still to come) a start that could still
+    grow into a signature counts as HTML: the browser waits for more, we cannot.
+    """
+    head = data[:SNIFF_BYTES].lstrip(_SNIFF_WHITESPACE).lower()
+    for signature in _HTML_SIGNATURES:
+        if head.startswith(signature) and head[len(signature) : len(signature) + 1] in (
+            b" ",
+            b">",
+        ):
+            return True
+        if not complete and len(head) <= len(signature) and signature.startswith(head):
+            return True
+    return False
+
+
