@@ -536,13 +536,16 @@ def test_most_restrictive_of_nothing_is_no_choice() -> None:
 # -- linear time on hostile Cookie headers ------------------------------------------------
 
 
-def _best_of_three(function: Callable[[], object]) -> float:
-    times = []
-    for _ in range(3):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def _small_and_large(run: Callable[[int], object]) -> tuple[float, float]:
+    """The best of five timings of `run(1 MB)` and `run(10 MB)`, taken in turns so that
+    a busy moment on the machine spoils one pair, not one size."""
+    best = [float("inf"), float("inf")]
+    for _ in range(5):
+        for index, size in enumerate((1_000_000, 10_000_000)):
+            start = time.perf_counter()
+            run(size)
+            best[index] = min(best[index], time.perf_counter() - start)
+    return best[0], best[1]
 
 
 HOSTILE_COOKIES = {
@@ -559,27 +562,26 @@ HOSTILE_COOKIES = {
 @pytest.mark.parametrize("unit", list(HOSTILE_COOKIES.values()), ids=list(HOSTILE_COOKIES))
 def test_reading_a_hostile_cookie_header_takes_linear_time(unit: bytes) -> None:
     codec = _codec()
-
-    def timed(size: int) -> float:
-        headers = [(b"cookie", unit * (size // len(unit)) + b"; asgi_consent=forged")]
-        return _best_of_three(lambda: (codec.read(headers), cookie_names(headers)))
-
-    small, large = timed(1_000_000), timed(10_000_000)
+    headers = {
+        size: [(b"cookie", unit * (size // len(unit)) + b"; asgi_consent=forged")]
+        for size in (1_000_000, 10_000_000)
+    }
+    small, large = _small_and_large(
+        lambda size: (codec.read(headers[size]), cookie_names(headers[size]))
+    )
     assert large < 5.0  # the old reader took 10 s for 1.2 MB
-    assert large < 30 * max(small, 0.001)  # 10x the bytes; quadratic would be 100x
+    assert large < 40 * max(small, 0.001)  # 10x the bytes; quadratic would be 100x
 
 
 def test_a_hostile_cookie_header_takes_linear_time_through_the_middleware() -> None:
     mw = wrap(_json_app)
-
-    def timed(size: int) -> float:
-        cookie = b"asgi_consent" * (size // 12)
-        scope = make_scope(headers=[(b"cookie", cookie)])
-        return _best_of_three(lambda: anyio.run(run_asgi, mw, scope))
-
-    small, large = timed(1_000_000), timed(10_000_000)
+    scopes = {
+        size: make_scope(headers=[(b"cookie", b"asgi_consent" * (size // 12))])
+        for size in (1_000_000, 10_000_000)
+    }
+    small, large = _small_and_large(lambda size: anyio.run(run_asgi, mw, scopes[size]))
     assert large < 5.0
-    assert large < 30 * max(small, 0.001)
+    assert large < 40 * max(small, 0.001)
 
 
 async def _json_app(scope: Any, receive: Any, send: Any) -> None:
