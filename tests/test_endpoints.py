@@ -777,3 +777,95 @@ async def test_default_prefix_is_app_traffic_under_a_custom_prefix() -> None:
 async def test_head_on_status_is_allowed() -> None:
     sent = await run_asgi(app_with(), make_scope("/_consent/status", method="HEAD"))
     assert sent[0]["status"] == 200
+
+
+# -- tracker cookies set with a Path, and planted consent cookies --------------------------------
+
+
+def expired_at(response: httpx.Response) -> list[tuple[str, str, str | None]]:
+    """(name, path, domain) of each deleting Set-Cookie but our own."""
+    found = []
+    for value in set_cookies(response):
+        name = value.split("=", 1)[0]
+        parts = dict(p.split("=", 1) for p in value.split("; ")[1:] if "=" in p)
+        if name != "asgi_consent" and parts.get("Max-Age") == "0":
+            found.append((name, parts["Path"], parts.get("Domain")))
+    return found
+
+
+@pytest.mark.anyio
+async def test_reject_expires_tracker_cookies_on_every_path_above_the_page() -> None:
+    response = await post_choice(
+        app_with(),
+        {"choice": "reject", "next": "/shop/cart?item=3"},
+        headers={"Cookie": "_fbp=fb.1; session=abc"},
+        base_url="http://shop.example",
+    )
+    assert expired_at(response) == [
+        (name, path, domain)
+        for path in ("/", "/shop", "/shop/", "/shop/cart")
+        for name in ("_fbp",)
+        for domain in (None, "shop.example")
+    ]
+
+
+@pytest.mark.anyio
+async def test_withdraw_expires_on_the_paths_of_the_page_it_was_sent_from() -> None:
+    mw = app_with()
+    async with client(mw) as c:
+        response = await c.post(
+            "/_consent/withdraw",
+            headers={
+                **cookie_header(mw, *("analytics", "media"), extra="_ga=1"),
+                "Referer": "http://testserver/blog/post",
+            },
+        )
+    assert [path for _, path, _ in expired_at(response)] == ["/", "/blog", "/blog/", "/blog/post"]
+
+
+@pytest.mark.anyio
+async def test_a_page_path_from_another_site_expires_only_at_the_root() -> None:
+    response = await post_choice(
+        app_with(),
+        {"choice": "reject", "next": "https://evil.example/shop/x"},
+        headers={"Cookie": "_ga=1"},
+    )
+    assert [path for _, path, _ in expired_at(response)] == ["/"]
+
+
+@pytest.mark.anyio
+async def test_the_expiring_headers_of_one_answer_are_bounded() -> None:
+    names = "; ".join(f"_ga_{i}=1" for i in range(40))
+    response = await post_choice(
+        app_with(),
+        {"choice": "reject", "next": "/a/b/c/d/e/f"},
+        headers={"Cookie": names},
+        base_url="http://www.news.example.com",
+    )
+    expired = expired_at(response)
+    assert len(expired) == 48
+    assert {path for _, path, _ in expired} == {"/"}  # shallow paths come first
+
+
+@pytest.mark.anyio
+async def test_a_planted_accept_cookie_does_not_override_the_visitors_reject() -> None:
+    mw = app_with()
+    planted, own = mw.codec.encode(["analytics", "marketing", "media"]), mw.codec.encode([])
+    async with client(mw) as c:
+        response = await c.get(
+            "/_consent/status", headers={"Cookie": f"asgi_consent={planted}; asgi_consent={own}"}
+        )
+    assert response.json()["decided"] is True
+    assert response.json()["categories"] == ["necessary"]
+
+
+@pytest.mark.anyio
+async def test_a_grant_adds_to_the_most_restrictive_of_several_choices() -> None:
+    mw = app_with()
+    planted, own = mw.codec.encode(["analytics", "marketing"]), mw.codec.encode(["analytics"])
+    response = await post_choice(
+        mw,
+        {"choice": "grant", "category": "media"},
+        headers={"Cookie": f"asgi_consent={planted}; asgi_consent={own}"},
+    )
+    assert granted_by(mw, response) == ["analytics", "media", "necessary"]

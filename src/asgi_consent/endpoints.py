@@ -26,7 +26,8 @@ from starlette.types import Receive, Scope, Send
 from .assets import Assets
 from .banner import BannerRenderer
 from .config import NECESSARY, ConsentConfig
-from .cookie import Consent, ConsentCodec, cookie_names, read_cookie, set_cookie_header
+from .cookie import Consent, ConsentCodec, cookie_names, set_cookie_header
+from .headers import cookie_paths, expiry_headers, parent_domains
 from .locales import choose_language
 from .rules import TrackerRules
 
@@ -34,6 +35,9 @@ logger = logging.getLogger("asgi_consent")
 
 CHOICES = ("accept", "reject", "save", "grant")
 _MAX_FIELDS = 64
+# Set-Cookie headers one answer may carry to expire refused cookies: a larger header
+# block fails behind proxies with small header buffers (nginx: 4-8 KB).
+_MAX_EXPIRIES = 48
 
 
 class BadRequest(Exception):
@@ -86,15 +90,6 @@ def is_same_origin(headers: Headers, trusted: Sequence[str]) -> bool:
     return _strip_default_port(parts.netloc.lower()) == _strip_default_port(host.lower())
 
 
-def parent_domains(host: str) -> list[str]:
-    """example.com for www.example.com: where a tracker may have set its cookies."""
-    host = host.split(":", 1)[0].lower().rstrip(".")
-    if not host or host.replace(".", "").isdigit() or host.startswith("["):
-        return []
-    labels = host.split(".")
-    return [".".join(labels[i:]) for i in range(len(labels) - 1)]
-
-
 class ConsentEndpoints:
     def __init__(
         self,
@@ -109,7 +104,6 @@ class ConsentEndpoints:
         self._rules = rules
         self._banner = banner
         self._assets = assets
-        self._cookie_name = config.cookie_name.encode()
         self._known = frozenset(config.category_names)
         self._routes = {
             "/choice": ("POST", self._choice),
@@ -181,7 +175,7 @@ class ConsentEndpoints:
         value = self._codec.encode(chosen)
         response = self._respond(request, self._codec.decode(value), fields.get("next"))
         self._set_consent_cookie(request, response, value)
-        self._expire_refused(request, response, frozenset(self._known - chosen))
+        self._expire_refused(request, response, frozenset(self._known - chosen), fields)
         return response
 
     async def _withdraw(self, request: Request) -> Response:
@@ -189,7 +183,7 @@ class ConsentEndpoints:
         fields = await self._read_fields(request)
         response = self._respond(request, Consent(), fields.get("next"))
         self._set_consent_cookie(request, response, "", max_age=0)
-        self._expire_refused(request, response, frozenset(self._known - {NECESSARY}))
+        self._expire_refused(request, response, frozenset(self._known - {NECESSARY}), fields)
         return response
 
     async def _status(self, request: Request) -> Response:
@@ -219,7 +213,7 @@ class ConsentEndpoints:
     # -- helpers ----------------------------------------------------------------
 
     def _current(self, request: Request) -> Consent:
-        return self._codec.decode(read_cookie(request.scope["headers"], self._cookie_name))
+        return self._codec.read(request.scope["headers"])
 
     def _check_origin(self, request: Request) -> None:
         if not is_same_origin(request.headers, self._config.trusted_origins):
@@ -300,29 +294,32 @@ class ConsentEndpoints:
         response.raw_headers.append((b"set-cookie", header))
 
     def _expire_refused(
-        self, request: Request, response: Response, refused: frozenset[str]
+        self,
+        request: Request,
+        response: Response,
+        refused: frozenset[str],
+        fields: Mapping[str, Any],
     ) -> None:
         """Expire the refused categories' cookies the browser sent, on every domain
-        they may have been set for (trackers set theirs on the parent domain)."""
+        they may have been set for (trackers set theirs on the parent domain) and every
+        path above the page the choice was made on (a cookie set with `Path=/shop` is
+        deleted only by a Set-Cookie with that path)."""
         names = self._rules.cookies_of(cookie_names(request.scope["headers"]), refused)
         if not names:
             return
-        host = request.headers.get("host", "")
-        domains: list[str | None] = [None, *parent_domains(host)]
+        page = safe_next(fields.get("next") or _referer_path(request))
+        domains: list[str | None] = [None, *parent_domains(request.headers.get("host", ""))]
         domains += [d for d in self._config.cookie_parent_domains if d not in domains]
-        secure = self._secure(request)
-        for name in dict.fromkeys(names):
-            for domain in domains:
-                header = set_cookie_header(
-                    name,
-                    "",
-                    max_age=0,
-                    secure=secure,
-                    samesite="lax",
-                    domain=domain,
-                    http_only=False,
-                )
-                response.raw_headers.append((b"set-cookie", header))
+        response.raw_headers.extend(
+            (b"set-cookie", header)
+            for header in expiry_headers(
+                names,
+                domains=domains,
+                paths=cookie_paths(page),
+                secure=self._secure(request),
+                limit=_MAX_EXPIRIES,
+            )
+        )
 
 
 def _referer_path(request: Request) -> str | None:

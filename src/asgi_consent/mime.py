@@ -20,10 +20,10 @@ class MimeType:
     type: str
     subtype: str
     parameters: dict[str, str] = field(default_factory=dict)
+    essence: str = field(init=False, compare=False)  # "type/subtype", asked on every response
 
-    @property
-    def essence(self) -> str:
-        return f"{self.type}/{self.subtype}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "essence", f"{self.type}/{self.subtype}")
 
     def serialize(self) -> bytes:
         """The MIME Sniffing standard's serialization (values quoted where needed), with
@@ -162,19 +162,21 @@ def extract_mime_type(headers: Iterable[bytes]) -> MimeType | None:
 
 
 _MEMO: dict[bytes, MimeType | None] = {}
+_UNSEEN = object()
 
 
 def response_mime_type(values: Sequence[bytes]) -> MimeType | None:
     """`extract_mime_type`, remembered for the few short values an app repeats. The
     result is shared: read it, never change it."""
-    key = b"\n".join(values)
-    if len(key) > 200:
-        return extract_mime_type(values)
-    if key not in _MEMO:
-        if len(_MEMO) >= 256:  # bounded: ~60 KB
-            _MEMO.clear()
-        _MEMO[key] = extract_mime_type(values)
-    return _MEMO[key]
+    key = values[0] if len(values) == 1 else b"\n".join(values)
+    found = _MEMO.get(key, _UNSEEN)
+    if found is _UNSEEN:
+        found = extract_mime_type(values)
+        if len(key) <= 200:
+            if len(_MEMO) >= 256:  # bounded: ~60 KB
+                _MEMO.clear()
+            _MEMO[key] = found
+    return found  # type: ignore[return-value]
 
 
 def with_charset(values: Sequence[bytes], charset: str) -> bytes:
@@ -188,21 +190,10 @@ def with_charset(values: Sequence[bytes], charset: str) -> bytes:
     return MimeType(mime.type, mime.subtype, parameters).serialize()
 
 
-def page_kind(method: str, status: int, headers: Iterable[tuple[bytes, bytes]]) -> str | None:
-    """"html" for a page we may rewrite, "sniff" for a response without a type that the
-    browser sniffs (HTML if its first bytes say so), None for anything else."""
-    if method == "HEAD" or status < 200 or status in (204, 206, 304):
-        return None
-    types: list[bytes] = []
-    options: list[bytes] = []
-    for key, value in headers:
-        key = key.lower()  # ASGI asks for lower case; some apps (Django) send "Content-Type"
-        if key == b"content-type":
-            types.append(value)
-        elif key == b"content-encoding" and value.strip().lower() not in (b"", b"identity"):
-            return None  # compressed: not bytes we can read
-        elif key == b"x-content-type-options":
-            options.append(value)
+def page_kind(types: Sequence[bytes], options: Sequence[bytes]) -> str | None:
+    """"html" for a response whose Content-Type values `types` make it a page we may
+    rewrite, "sniff" for one the browser sniffs (HTML if its first bytes say so: no
+    usable type, and no `nosniff` among the X-Content-Type-Options `options`), else None."""
     mime = response_mime_type(types)
     if mime is not None and mime.essence in HTML_TYPES:
         return "html"

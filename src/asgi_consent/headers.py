@@ -1,0 +1,403 @@
+"""Response headers for one visitor: Set-Cookie names as the browser reads them, the
+Set-Cookie headers that delete refused cookies, and Link headers (RFC 8288) with the
+link-values of refused trackers taken out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import Message
+
+from .cookie import Consent, cookie_names, set_cookie_header
+from .mime import page_kind
+from .urls import Url, parse_url
+
+if TYPE_CHECKING:
+    from .rules import TrackerRules
+
+# Shared caches that read their own header before Cache-Control: on a page we made
+# private they would still keep one visitor's page for everyone.
+CDN_CACHE_HEADERS = frozenset(
+    {
+        b"cdn-cache-control",  # RFC 9213
+        b"cloudflare-cdn-cache-control",
+        b"vercel-cdn-cache-control",
+        b"netlify-cdn-cache-control",
+        b"akamai-cache-control",
+        b"edge-control",  # Akamai
+        b"surrogate-control",  # Fastly, Varnish, Akamai
+        b"x-accel-expires",  # nginx proxy_cache
+        b"x-litespeed-cache-control",
+    }
+)
+
+_FILTERED = (b"set-cookie", b"link")
+
+
+def scan_response(
+    method: str, status: int, headers: Iterable[tuple[bytes, bytes]]
+) -> tuple[str | None, bool]:
+    """One pass over a response's headers: (its page kind, see `mime.page_kind`, None
+    when it has no body we could read; whether a Set-Cookie or Link header needs
+    filtering). Names may be in any case: ASGI asks for lower case, Django sends
+    "Content-Type"."""
+    filtered = compressed = False
+    types: list[bytes] = []
+    options: list[bytes] = []
+    for key, value in headers:
+        key = key.lower()
+        if key in _FILTERED:
+            filtered = True
+        elif key == b"content-type":
+            types.append(value)
+        elif key == b"content-encoding":
+            compressed = compressed or value.strip().lower() not in (b"", b"identity")
+        elif key == b"x-content-type-options":
+            options.append(value)
+    if compressed or method == "HEAD" or status < 200 or status in (204, 206, 304):
+        return None, filtered
+    return page_kind(types, options), filtered
+
+
+# -- pages we rewrite --------------------------------------------------------------------
+
+# Validators of the app's bytes no longer describe what we send.
+_STALE_HEADERS = frozenset({b"etag", b"accept-ranges", b"content-md5"})
+
+
+def edit_page_headers(start: Message, length: int | None) -> None:
+    """Headers of a page we rewrite, edited in place in one pass: private caching (and
+    no CDN's own caching header to override it), no stale validators, Content-Length
+    only for a one-piece body, then Vary: Cookie. Repeated headers (Set-Cookie) are
+    kept."""
+    kept: list[tuple[bytes, bytes]] = []
+    cache_control = content_length = False
+    directives = b", ".join(v for k, v in start["headers"] if k == b"cache-control")
+    for key, value in start["headers"]:
+        if key == b"cache-control":
+            if not cache_control:  # every Cache-Control header, merged into the first
+                kept.append((key, _private(directives)))
+                cache_control = True
+        elif key == b"content-length":
+            if length is not None and not content_length:
+                kept.append((key, str(length).encode()))
+                content_length = True
+        elif key not in _STALE_HEADERS and key not in CDN_CACHE_HEADERS:
+            kept.append((key, value))
+    start["headers"] = kept
+    headers = MutableHeaders(scope=start)
+    headers.add_vary_header("Cookie")
+    if not cache_control:
+        headers.append("cache-control", "private")
+    if length is not None and not content_length:
+        headers.append("content-length", str(length))
+
+
+def _private(current: bytes) -> bytes:
+    """This page differs per visitor: no shared cache may keep it."""
+    directives = [d.strip() for d in current.decode("latin-1").split(",") if d.strip()]
+    lowered = [d.lower() for d in directives]
+    if "no-store" in lowered or "private" in lowered:
+        return current
+    kept = [
+        d
+        for d, low in zip(directives, lowered, strict=True)
+        if low != "public" and not low.startswith("s-maxage")
+    ]
+    return ", ".join(["private", *kept]).encode("latin-1")
+
+
+# -- Set-Cookie ---------------------------------------------------------------------------
+
+
+def set_cookie_name(value: bytes) -> str:
+    """The name a Set-Cookie value creates, as scripts will see it in document.cookie.
+
+    A cookie with an empty name (`=_ga=1`) is sent as its bare value (`_ga=1`), so it
+    reads as `_ga` and is judged as `_ga`.
+    """
+    pair = value.split(b";", 1)[0]
+    name, equals, rest = pair.partition(b"=")
+    name = name.strip(b" \t")
+    if not equals:  # no "=": an empty name whose value is the whole pair
+        name, rest = b"", name
+    if not name:
+        name = rest.partition(b"=")[0].strip(b" \t")
+    return name.decode("latin-1")
+
+
+def parent_domains(host: str) -> list[str]:
+    """example.com for www.example.com: where a tracker may have set its cookies."""
+    host = host.split(":", 1)[0].lower().rstrip(".")
+    if not host or host.replace(".", "").isdigit() or not _HOST.fullmatch(host):
+        return []
+    labels = host.split(".")
+    return [".".join(labels[i:]) for i in range(len(labels) - 1)]
+
+
+def cookie_domains(host: str, extra: Sequence[str] = ()) -> list[str | None]:
+    """Where a cookie the browser sent us may live: the host alone (None), the host and
+    each parent domain as a Domain attribute, and the configured parent domains."""
+    domains: list[str | None] = [None, *parent_domains(host)]
+    return domains + [domain for domain in extra if domain not in domains]
+
+
+_HOST = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
+_PATH_BYTES = re.compile(r"[\x21-\x2b\x2d-\x3a\x3c-\x7e]*")  # printable ASCII but ";" ","
+
+
+def cookie_paths(path: str, limit: int = 12) -> list[str]:
+    """Every Path a cookie the browser sends to `path` may have been set with ("/", each
+    ancestor with and without its trailing slash, the path itself): a cookie is deleted
+    only by a Set-Cookie with its own Path. The shallowest are kept past `limit`, and the
+    page's own directory and path (where a script's default Path puts a cookie)."""
+    path = path.split("?", 1)[0].split("#", 1)[0]
+    paths = {"/": None}
+    if path.startswith("/"):
+        # Bytes a Set-Cookie cannot carry end the walk: only the ancestors before them.
+        safe = _PATH_BYTES.match(path).end()  # type: ignore[union-attr]
+        at = path.find("/", 1, safe)
+        while at > 0:
+            paths[path[:at]] = None
+            paths[path[: at + 1]] = None
+            at = path.find("/", at + 1, safe)
+        if safe == len(path):
+            paths[path] = None
+    found = list(paths)
+    if len(found) <= limit:
+        return found
+    deepest = [path[: path.rfind("/")], path] if safe == len(path) else found[-2:]
+    return found[: limit - 2] + deepest
+
+
+def expiry_headers(
+    names: Iterable[str],
+    *,
+    domains: Sequence[str | None],
+    paths: Sequence[str],
+    secure: bool,
+    limit: int,
+) -> list[bytes]:
+    """Set-Cookie values that delete each cookie in `names` on each domain (None: the
+    host alone) and path, at most `limit` of them (big header blocks break proxies):
+    shallow paths first, where trackers put their cookies."""
+    names = list(names)
+    out: list[bytes] = []
+    for path in paths:
+        for name in names:
+            for domain in domains:
+                if len(out) >= limit:
+                    return out
+                out.append(
+                    set_cookie_header(
+                        name,
+                        "",
+                        max_age=0,
+                        secure=secure,
+                        samesite="lax",
+                        domain=domain,
+                        path=path,
+                        http_only=False,
+                    )
+                )
+    return out
+
+
+# -- Link (RFC 8288) -------------------------------------------------------------------
+
+_REL = re.compile(rb"""(?:^|;)[ \t]*rel[ \t]*=[ \t]*(?:"([^"]*)"|([^;,]*))""", re.IGNORECASE)
+
+
+def split_link_values(value: bytes) -> list[bytes]:
+    """The link-values of one Link header: commas outside `<...>` and quoted strings."""
+    parts: list[bytes] = []
+    start = position = 0
+    end = len(value)
+    while position < end:
+        byte = value[position]
+        if byte == 0x3C:  # "<": a URI reference runs to ">"
+            close = value.find(b">", position)
+            position = end if close < 0 else close + 1
+            continue
+        if byte == 0x22:  # a quoted string, with backslash escapes
+            position += 1
+            while position < end and value[position] != 0x22:
+                position += 2 if value[position] == 0x5C else 1
+        elif byte == 0x2C:
+            parts.append(value[start:position])
+            start = position + 1
+        position += 1
+    parts.append(value[start:])
+    return [part.strip(b" \t") for part in parts if part.strip(b" \t")]
+
+
+def link_targets(link_value: bytes) -> tuple[list[str], frozenset[str]]:
+    """(every URL a browser might read in one link-value, its rel tokens).
+
+    Every `<...>` counts, not only the first: where our split and a browser's disagree,
+    the URL is still seen. Non-ASCII bytes are read both as UTF-8 and as Latin-1.
+    """
+    urls: list[str] = []
+    position = link_value.find(b"<")
+    while position >= 0:
+        close = link_value.find(b">", position + 1)
+        raw = link_value[position + 1 : close if close >= 0 else len(link_value)]
+        urls.append(raw.decode("utf-8", "replace"))
+        if not raw.isascii():
+            urls.append(raw.decode("latin-1"))
+        position = link_value.find(b"<", position + 1)
+    rels: set[str] = set()
+    params = link_value[link_value.rfind(b">") + 1 :] if b">" in link_value else link_value
+    for found in _REL.finditer(params):
+        text = (found.group(1) if found.group(1) is not None else found.group(2)) or b""
+        rels.update(text.decode("latin-1").lower().split())
+    return urls, frozenset(rels)
+
+
+def filter_link_header(
+    value: bytes, refused: Callable[[str, frozenset[str]], bool]
+) -> bytes | None:
+    """`value` without the link-values whose URL `refused(url, rels)` says is refused;
+    None when nothing is left. Unchanged values come back as the same object."""
+    parts = split_link_values(value)
+    kept = []
+    for part in parts:
+        urls, rels = link_targets(part)
+        if not any(refused(url, rels) for url in urls):
+            kept.append(part)
+    if len(kept) == len(parts):
+        return value
+    return b", ".join(kept) if kept else None
+
+
+# -- one visitor's response headers ------------------------------------------------------
+
+_HOST_HINTS = frozenset({"preconnect", "dns-prefetch"})
+# Expiring Set-Cookie headers added to an ordinary response (see `expiry_headers`).
+MAX_STALE_EXPIRIES = 32
+
+
+class HeaderFilter:
+    """Applies a visitor's choice to response headers. Built once per middleware from
+    the compiled rules; holds no per-request state."""
+
+    def __init__(
+        self, rules: TrackerRules, cookie_name: bytes, extra_domains: Sequence[str] = ()
+    ) -> None:
+        self._rules = rules
+        self._cookie_name = cookie_name
+        self._stale: dict[bytes, tuple[str, ...]] = {}  # Cookie header -> refused names
+        self._categories = frozenset(rules.categories)
+        self._extra_domains = tuple(extra_domains)
+        # cookie name -> its category: a visitor's cookies are judged on every response
+        self._seen: dict[str, str | None] = {}
+
+    def _category(self, name: str) -> str | None:
+        found = self._seen.get(name, self)
+        if found is self:
+            found = self._rules.cookie_category(name)
+            if len(name) <= 64:  # bounded: at most 4096 short names
+                if len(self._seen) >= 4096:
+                    self._seen.clear()
+                self._seen[name] = found
+        return found  # type: ignore[return-value]
+
+    def refused_cookie(self, name: str, consent: Consent) -> bool:
+        """Whether a Set-Cookie for `name` must be dropped for this visitor."""
+        category = self._category(name)
+        return category is not None and not consent.allows(category)
+
+    def filter(
+        self,
+        headers: list[tuple[bytes, bytes]],
+        consent: Consent,
+        base: Callable[[], Url | None],
+    ) -> list[tuple[bytes, bytes]]:
+        """`headers` with lower-case names, without refused Set-Cookie headers and
+        without the link-values of refused trackers in Link headers. Repeated headers
+        stay repeated. `base` gives the URL relative links resolve against."""
+        refused_link = self._link_check(consent, base)
+        kept: list[tuple[bytes, bytes]] = []
+        for key, value in headers:
+            key = key.lower()
+            if key == b"set-cookie":
+                if self.refused_cookie(set_cookie_name(value), consent):
+                    continue
+            elif key == b"link":
+                filtered = filter_link_header(value, refused_link)
+                if filtered is None:
+                    continue
+                value = filtered
+            kept.append((key, value))
+        return kept
+
+    def links(
+        self, values: Iterable[bytes], consent: Consent, base: Callable[[], Url | None]
+    ) -> list[bytes]:
+        """The Link header values of a 103 Early Hints message, filtered like `filter`."""
+        refused_link = self._link_check(consent, base)
+        kept = (filter_link_header(value, refused_link) for value in values)
+        return [value for value in kept if value is not None]
+
+    def _link_check(
+        self, consent: Consent, base: Callable[[], Url | None]
+    ) -> Callable[[str, frozenset[str]], bool]:
+        rules = self._rules
+        resolved: list[Url | None] = []
+
+        def refused(url: str, rels: frozenset[str]) -> bool:
+            if not resolved:
+                resolved.append(base())
+            match = rules.classify(url, resolved[0])
+            if match is None and rels & _HOST_HINTS:  # a connection to a tracker's host
+                parsed = parse_url(url, resolved[0])
+                match = rules.match_host(parsed) if parsed is not None else None
+            return match is not None and not consent.allows(match.category)
+
+        return refused
+
+    def stale_cookies(
+        self, request_headers: Iterable[tuple[bytes, bytes]], consent: Consent
+    ) -> tuple[str, ...]:
+        """The refused tracker cookies this request carried: none before a choice.
+
+        Remembered per Cookie header: a visitor sends the same one request after request,
+        and most responses need no consent at all (JSON, files), so it is read only the
+        first time. What expiry changes (a choice running out) only empties the answer,
+        and an answer that is not empty is checked against the consent again."""
+        header = b""
+        for key, value in request_headers:
+            if key == b"cookie":
+                header = value if not header else header + b"; " + value
+        if not header:
+            return ()
+        refused = self._stale.get(header)
+        if refused is None:
+            refused = self._refused_cookies(header, consent)
+            if len(header) <= 2048:  # bounded: at most ~2 MB
+                if len(self._stale) >= 1024:
+                    self._stale.clear()
+                self._stale[header] = refused
+        return refused if refused and consent.decided else ()
+
+    def _refused_cookies(self, header: bytes, consent: Consent) -> tuple[str, ...]:
+        if self._cookie_name not in header:  # no choice possible: the consent stays unread
+            return ()
+        if not consent.decided or self._categories <= consent.categories:
+            return ()
+        names = cookie_names([(b"cookie", header)])
+        return tuple(name for name in names if self.refused_cookie(name, consent))
+
+    def expiries(self, names: Sequence[str], *, host: str, path: str, secure: bool) -> list[bytes]:
+        """Set-Cookie values deleting `names` on every domain above `host` and every path
+        above `path` (at most `MAX_STALE_EXPIRIES`)."""
+        return expiry_headers(
+            names,
+            domains=cookie_domains(host, self._extra_domains),
+            paths=cookie_paths(path),
+            secure=secure,
+            limit=MAX_STALE_EXPIRIES,
+        )
