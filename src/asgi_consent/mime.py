@@ -200,6 +200,34 @@ def page_kind(types: Sequence[bytes], options: Sequence[bytes]) -> str | None:
     return "sniff" if needs_sniffing(mime) and not nosniff(options) else None
 
 
+_FILTERED = (b"set-cookie", b"link")
+
+
+def scan_response(
+    method: str, status: int, headers: Iterable[tuple[bytes, bytes]]
+) -> tuple[str | None, bool]:
+    """One pass over a response's headers: (its page kind, see `mime.page_kind`, None
+    when it has no body we could read; whether a Set-Cookie or Link header needs
+    filtering). Names may be in any case: ASGI asks for lower case, Django sends
+    "Content-Type"."""
+    filtered = compressed = False
+    types: list[bytes] = []
+    options: list[bytes] = []
+    for key, value in headers:
+        key = key.lower()
+        if key in _FILTERED:
+            filtered = True
+        elif key == b"content-type":
+            types.append(value)
+        elif key == b"content-encoding":
+            compressed = compressed or value.strip().lower() not in (b"", b"identity")
+        elif key == b"x-content-type-options":
+            options.append(value)
+    if compressed or method == "HEAD" or status < 200 or status in (204, 206, 304):
+        return None, filtered
+    return page_kind(types, options), filtered
+
+
 # -- MIME sniffing: a response without a type that the browser renders as HTML ---------
 
 _HTML_SIGNATURES = (

@@ -10,7 +10,7 @@ _PYTHON_CODECS = {"UTF-16LE": "utf-16-le", "UTF-16BE": "utf-16-be"}
 
 
 class Transcoder:
-    """Streams a body from `encoding` (one of `TRANSCODED`) to UTF-8 in constant memory.
+    """Streams a body from UTF-16LE, UTF-16BE or ISO-2022-JP to UTF-8 in constant memory.
 
     ::
 
