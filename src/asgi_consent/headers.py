@@ -1,6 +1,6 @@
 """Response headers for one visitor: Set-Cookie names as the browser reads them, the
-Set-Cookie headers that delete refused cookies, and Link headers (RFC 8288) with the
-link-values of refused trackers taken out."""
+Set-Cookie headers that delete refused cookies, Link headers without refused trackers
+(parsed in `links.py`), CDN caching headers on private pages, WebSocket handshakes."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import Message
+from starlette.types import Message, Scope, Send
 
 from .cookie import Consent, cookie_names, set_cookie_header
+from .links import filter_link_header
 from .urls import Url, parse_url
 
 if TYPE_CHECKING:
@@ -65,6 +66,20 @@ def edit_page_headers(start: Message, length: int | None) -> None:
         headers.append("cache-control", "private")
     if length is not None and not content_length:
         headers.append("content-length", str(length))
+
+
+def private_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """Headers of a response that now differs per visitor (we added Set-Cookie headers
+    deleting their cookies): private caching, no CDN's own caching header, Vary: Cookie.
+    A shared cache must not hand one visitor's deletions to everyone."""
+    lowered = [(key.lower(), value) for key, value in headers]
+    directives = b", ".join(v for k, v in lowered if k == b"cache-control")
+    kept = [(k, v) for k, v in lowered if k != b"cache-control" and k not in CDN_CACHE_HEADERS]
+    kept.append((b"cache-control", _private(directives) if directives else b"private"))
+    message: Message = {"headers": kept}
+    MutableHeaders(scope=message).add_vary_header("Cookie")
+    edited: list[tuple[bytes, bytes]] = message["headers"]
+    return edited
 
 
 def _private(current: bytes) -> bytes:
@@ -177,73 +192,6 @@ def expiry_headers(
     return out
 
 
-# -- Link (RFC 8288) -------------------------------------------------------------------
-
-_REL = re.compile(rb"""(?:^|;)[ \t]*rel[ \t]*=[ \t]*(?:"([^"]*)"|([^;,]*))""", re.IGNORECASE)
-
-
-def split_link_values(value: bytes) -> list[bytes]:
-    """The link-values of one Link header: commas outside `<...>` and quoted strings."""
-    parts: list[bytes] = []
-    start = position = 0
-    end = len(value)
-    while position < end:
-        byte = value[position]
-        if byte == 0x3C:  # "<": a URI reference runs to ">"
-            close = value.find(b">", position)
-            position = end if close < 0 else close + 1
-            continue
-        if byte == 0x22:  # a quoted string, with backslash escapes
-            position += 1
-            while position < end and value[position] != 0x22:
-                position += 2 if value[position] == 0x5C else 1
-        elif byte == 0x2C:
-            parts.append(value[start:position])
-            start = position + 1
-        position += 1
-    parts.append(value[start:])
-    return [part.strip(b" \t") for part in parts if part.strip(b" \t")]
-
-
-def link_targets(link_value: bytes) -> tuple[list[str], frozenset[str]]:
-    """(every URL a browser might read in one link-value, its rel tokens).
-
-    Every `<...>` counts, not only the first: where our split and a browser's disagree,
-    the URL is still seen. Non-ASCII bytes are read both as UTF-8 and as Latin-1.
-    """
-    urls: list[str] = []
-    position = link_value.find(b"<")
-    while position >= 0:
-        close = link_value.find(b">", position + 1)
-        raw = link_value[position + 1 : close if close >= 0 else len(link_value)]
-        urls.append(raw.decode("utf-8", "replace"))
-        if not raw.isascii():
-            urls.append(raw.decode("latin-1"))
-        position = link_value.find(b"<", position + 1)
-    rels: set[str] = set()
-    params = link_value[link_value.rfind(b">") + 1 :] if b">" in link_value else link_value
-    for found in _REL.finditer(params):
-        text = (found.group(1) if found.group(1) is not None else found.group(2)) or b""
-        rels.update(text.decode("latin-1").lower().split())
-    return urls, frozenset(rels)
-
-
-def filter_link_header(
-    value: bytes, refused: Callable[[str, frozenset[str]], bool]
-) -> bytes | None:
-    """`value` without the link-values whose URL `refused(url, rels)` says is refused;
-    None when nothing is left. Unchanged values come back as the same object."""
-    parts = split_link_values(value)
-    kept = []
-    for part in parts:
-        urls, rels = link_targets(part)
-        if not any(refused(url, rels) for url in urls):
-            kept.append(part)
-    if len(kept) == len(parts):
-        return value
-    return b", ".join(kept) if kept else None
-
-
 # -- one visitor's response headers ------------------------------------------------------
 
 _HOST_HINTS = frozenset({"preconnect", "dns-prefetch"})
@@ -330,6 +278,36 @@ class HeaderFilter:
 
         return refused
 
+    def response(
+        self,
+        scope: Scope,
+        consent: Consent,
+        headers: list[tuple[bytes, bytes]],
+        *,
+        base: Callable[[], Url | None],
+        page: bool,
+        filtered: bool,
+    ) -> list[tuple[bytes, bytes]]:
+        """A response's headers for this visitor: refused Set-Cookie and Link values out
+        (`filtered`: there are some), Set-Cookie headers deleting the refused tracker
+        cookies the request carried in. Names are made lower case on pages and where a
+        header changes; other responses keep their header bytes."""
+        if page or filtered:
+            headers = self.filter(headers, consent, base)
+        stale = self.stale_cookies(scope["headers"], consent)
+        if not stale:
+            return headers
+        host = next((v for k, v in scope["headers"] if k == b"host"), b"")
+        path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+        expiries = self.expiries(
+            stale,
+            host=host.decode("latin-1"),
+            path=path.decode("latin-1"),
+            secure=scope.get("scheme") == "https",
+        )
+        headers = [*headers, *((b"set-cookie", value) for value in expiries)]
+        return headers if page else private_headers(headers)
+
     def stale_cookies(
         self, request_headers: Iterable[tuple[bytes, bytes]], consent: Consent
     ) -> tuple[str, ...]:
@@ -372,3 +350,22 @@ class HeaderFilter:
             secure=secure,
             limit=MAX_STALE_EXPIRIES,
         )
+
+
+# Messages of a WebSocket handshake that carry response headers (the second is the
+# denial-response extension: a plain HTTP answer instead of the upgrade).
+_WEBSOCKET_HEADERS = ("websocket.accept", "websocket.http.response.start")
+
+
+def websocket_send(
+    header_filter: HeaderFilter, consent: Consent, base: Callable[[], Url | None], send: Send
+) -> Send:
+    """`send` for a WebSocket connection: its handshake headers filtered like a response's."""
+
+    async def filtered(message: Message) -> None:
+        if message["type"] in _WEBSOCKET_HEADERS and message.get("headers"):
+            headers = header_filter.filter(message["headers"], consent, base)
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return filtered
