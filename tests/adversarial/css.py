@@ -1,0 +1,141 @@
+"""The URLs a style sheet may fetch, read with the CSS Syntax tokenizer's rules.
+
+Only what decides where a URL is: comments, strings (escapes, line continuations, a raw
+newline making a bad string), identifiers with escapes (`u\\72l(` is `url(`), and url
+tokens (whitespace inside, quotes or parentheses make a bad url that fetches nothing).
+Every string is returned, not only those after `@import` or inside `url()`: a string
+that fetches nothing resolves to a harmless URL, so reading more is only safer.
+"""
+
+from __future__ import annotations
+
+_WHITESPACE = " \t\n\r\x0c"
+_HEX = "0123456789abcdefABCDEF"
+
+
+def _is_name(char: str) -> bool:
+    return char.isalnum() and char.isascii() or char in "-_" or ord(char) >= 0x80
+
+
+def _valid_escape(css: str, at: int) -> bool:
+    return css.startswith("\\", at) and at + 1 < len(css) and css[at + 1] not in "\n\r\x0c"
+
+
+def _escape(css: str, at: int) -> tuple[str, int]:
+    """Decode the escape whose backslash is at `at`; return (char, position after it)."""
+    at += 1
+    if at >= len(css):
+        return "\ufffd", at
+    digits = ""
+    while at < len(css) and len(digits) < 6 and css[at] in _HEX:
+        digits += css[at]
+        at += 1
+    if not digits:
+        return css[at], at + 1
+    if at < len(css) and css[at] in _WHITESPACE:
+        at += 2 if css.startswith("\r\n", at) else 1
+    code = int(digits, 16)
+    if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        return "\ufffd", at
+    return chr(code), at
+
+
+def _string(css: str, at: int) -> tuple[str | None, int]:
+    """A string token from its opening quote; None for a bad string (raw newline)."""
+    quote = css[at]
+    at += 1
+    out: list[str] = []
+    while at < len(css):
+        char = css[at]
+        if char == quote:
+            return "".join(out), at + 1
+        if char in "\n\r\x0c":
+            return None, at
+        if char == "\\":
+            if at + 1 >= len(css):
+                at += 1
+            elif css[at + 1] in "\n\r\x0c":
+                at += 3 if css.startswith("\r\n", at + 1) else 2  # line continuation
+            else:
+                decoded, at = _escape(css, at)
+                out.append(decoded)
+            continue
+        out.append(char)
+        at += 1
+    return "".join(out), at
+
+
+def _name(css: str, at: int) -> tuple[str, int]:
+    out = []
+    while at < len(css):
+        if _valid_escape(css, at):
+            decoded, at = _escape(css, at)
+            out.append(decoded)
+        elif _is_name(css[at]):
+            out.append(css[at])
+            at += 1
+        else:
+            break
+    return "".join(out), at
+
+
+def _url_token(css: str, at: int) -> tuple[str | None, int]:
+    """An unquoted url( ... ) from after the "("; None for a bad url."""
+    while at < len(css) and css[at] in _WHITESPACE:
+        at += 1
+    out: list[str] = []
+    while at < len(css):
+        char = css[at]
+        if char == ")":
+            return "".join(out), at + 1
+        if char in _WHITESPACE:
+            while at < len(css) and css[at] in _WHITESPACE:
+                at += 1
+            if at >= len(css) or css[at] == ")":
+                return "".join(out), at + 1
+            return None, _skip_bad_url(css, at)
+        if char in "\"'(" or ord(char) < 0x09 or 0x0E <= ord(char) < 0x20 or ord(char) == 0x7F:
+            return None, _skip_bad_url(css, at)
+        if char == "\\":
+            if not _valid_escape(css, at):
+                return None, _skip_bad_url(css, at)
+            decoded, at = _escape(css, at)
+            out.append(decoded)
+            continue
+        out.append(char)
+        at += 1
+    return "".join(out), at
+
+
+def _skip_bad_url(css: str, at: int) -> int:
+    while at < len(css) and css[at] != ")":
+        at += 2 if _valid_escape(css, at) else 1
+    return at + 1
+
+
+def urls(css: str) -> list[str]:
+    """Every url token and every string in `css`, escapes decoded."""
+    found: list[str] = []
+    at = 0
+    while at < len(css):
+        char = css[at]
+        if css.startswith("/*", at):
+            end = css.find("*/", at + 2)
+            at = len(css) if end < 0 else end + 2
+        elif char in "\"'":
+            text, at = _string(css, at)
+            if text is not None:
+                found.append(text)
+        elif _is_name(char) or _valid_escape(css, at):
+            name, at = _name(css, at)
+            if name.lower() == "url" and css.startswith("(", at):
+                after = at + 1
+                while after < len(css) and css[after] in _WHITESPACE:
+                    after += 1
+                if after >= len(css) or css[after] not in "\"'":
+                    text, at = _url_token(css, at + 1)
+                    if text is not None:
+                        found.append(text)
+        else:
+            at += 1
+    return found
