@@ -12,14 +12,14 @@ from collections.abc import Iterable
 import pytest
 
 from asgi_consent.config import ConsentConfig
-from asgi_consent.rewrite import HtmlRewriter, RewritePlan
+from asgi_consent.rewrite import HOLD_LIMIT, HtmlRewriter, RewritePlan
 from asgi_consent.rules import TrackerRules
 from conftest import SECRET
 
 RULES = TrackerRules(ConsentConfig(secret_key=SECRET))
 EVERY_CATEGORY = frozenset({"analytics", "marketing", "media"})
 BANNER = b"<BANNER>"
-CAP = 64 * 1024  # the hold-back cap the issue names
+CAP = 64 * 1024  # what a page without long constructs holds back at most
 
 FBEVENTS = b'<script async src="https://connect.facebook.net/en_US/fbevents.js"></script>'
 FBEVENTS_INERT = (
@@ -208,9 +208,13 @@ def test_data_consent_script_is_left_alone_when_its_category_is_granted() -> Non
     assert rewrite(html, blocking("marketing", "media", granted=["analytics"])) == html
 
 
-def test_data_consent_necessary_exempts_a_catalogued_script() -> None:
+def test_data_consent_necessary_does_not_exempt_a_catalogued_script() -> None:
+    # Page markup (a user comment keeps data-* attributes) can never exempt a tracker.
     html = b'<script data-consent="necessary" src="https://connect.facebook.net/en_US/sdk.js"></script>'
-    assert rewrite(html) == html
+    assert rewrite(html) == (
+        b'<script type="text/plain" data-consent="marketing" data-consent-page="necessary"'
+        b' src="https://connect.facebook.net/en_US/sdk.js"></script>'
+    )
 
 
 def test_data_consent_image_loses_its_src_when_its_category_is_blocked() -> None:
@@ -458,13 +462,16 @@ def test_tracker_markup_inside_a_raw_text_element_is_untouched(element: bytes) -
     assert rewrite(html) == html
 
 
-def test_tracker_markup_inside_a_script_string_is_untouched() -> None:
-    html = (
-        b"<script>var html = '"
+def test_tracker_markup_inside_a_script_string_stays_text_and_holds_the_script() -> None:
+    # The markup is text of the script (left byte for byte); the script, which would
+    # put a YouTube player and a Meta pixel into the page, waits for both categories.
+    body = (
+        b"var html = '"
         + YOUTUBE
         + b"' + '<img src=\"https://www.facebook.com/tr?id=1\">';</script>"
     )
-    assert rewrite(html) == html
+    out = rewrite(b"<script>" + body)
+    assert out == b'<script type="text/plain" data-consent="marketing media">' + body
 
 
 def test_tracker_after_an_unclosed_comment_stays_text() -> None:
@@ -483,9 +490,11 @@ def test_markup_in_an_attribute_value_does_not_hide_the_tracker_after_it(value: 
     assert rewrite(html) == b'<div data-tooltip="' + value + b' tags"></div>' + FBEVENTS_INERT
 
 
-def test_script_string_with_a_longer_end_tag_name_is_untouched() -> None:
-    html = b"<script>var a = '</scripts>'; var b = '" + YOUTUBE + b"';</script>"
-    assert rewrite(html) == html
+def test_script_string_with_a_longer_end_tag_name_stays_script_text() -> None:
+    # "</scripts>" does not end the script: the iframe is text of the script, and the
+    # script, which writes a YouTube player into the page, waits for media consent.
+    body = b"var a = '</scripts>'; var b = '" + YOUTUBE + b"';</script>"
+    assert rewrite(b"<script>" + body) == b'<script type="text/plain" data-consent="media">' + body
 
 
 # -- the banner before </body> -----------------------------------------------------
@@ -645,8 +654,23 @@ def test_hold_back_stays_under_the_cap_plus_one_chunk_when_nothing_is_blocked() 
 
 
 def test_hold_back_stays_under_the_cap_plus_one_chunk_inside_one_long_unclosed_tag() -> None:
-    html = b"<body><img src='/a.png' alt='" + b"y" * (1024 * 1024)
-    assert _held_back_at_most(blocking(), html, 4096) <= CAP + 4096
+    html = b"<body><img src='/a.png' alt='" + b"y" * (3 * HOLD_LIMIT)
+    assert _held_back_at_most(blocking(), html, 4096) <= HOLD_LIMIT + 4096
+
+
+def test_a_tag_too_long_to_hold_is_held_back_unread_and_its_later_src_renamed() -> None:
+    html = (
+        b"<body><img alt='" + b"y" * (2 * HOLD_LIMIT) + b"'"
+        b" src='https://www.facebook.com/tr?id=1' style='width:1px'><p>after</p>"
+    )
+    pieces = [html[at : at + 4096] for at in range(0, len(html), 4096)]
+    rewriter = HtmlRewriter(blocking())
+    out = b"".join(rewriter.feed(piece) for piece in pieces) + rewriter.finish()
+    assert out.startswith(b'<body><img data-consent="analytics marketing media" alt=')
+    assert (
+        b" data-consent-src='https://www.facebook.com/tr?id=1' data-consent-style='width:1px'>"
+        b"<p>after</p>"
+    ) in out
 
 
 # -- Google Consent Mode default -----------------------------------------------------
@@ -701,24 +725,21 @@ def test_consent_mode_default_goes_before_the_first_script_when_there_is_no_head
 # -- the fully granted fast path judges </body> by the page alone (found by fuzzing) ------
 
 
-def test_a_later_body_end_inside_raw_text_falls_back_to_the_real_one_at_every_split() -> None:
-    # The second </body> is followed by a </textarea> it did not open: it is text. The
-    # first one is more than a window away from that closer, so it is the real one.
-    html = b"<p>a</p></body></html>\n" + b"<p>b</p>" * 600 + b"</body>\n</textarea><p>c</p>"
+def test_the_banner_goes_before_the_last_body_end_tag_the_tokenizer_sees() -> None:
+    # Both are end tags to the tokenizer (no <textarea> was opened); the last one wins.
+    html = b"<body><p>a</p></body></html>\n" + b"<p>b</p>" * 600 + b"</body>\n</textarea><p>c</p>"
     plan = granting(before_body_end=b"<SETTINGS>")
     whole = rewrite(html, plan)
-    assert whole == html.replace(b"</body>", b"<SETTINGS></body>", 1)
-    for cut in range(0, len(html) + 1, 7):
+    at = html.rindex(b"</body>")
+    assert whole == html[:at] + b"<SETTINGS>" + html[at:]
+    for cut in range(0, len(html) + 1, 97):
         assert rewrite(html, plan, [cut]) == whole, cut
 
 
-def test_a_body_end_is_judged_by_a_window_of_the_page_after_it() -> None:
-    # Beyond the window an unopened closer no longer disqualifies the </body>.
-    html = b"<p>a</p></body></html>" + b"x" * 5000 + b"</textarea>"
+def test_a_body_end_tag_inside_a_real_textarea_is_text() -> None:
+    html = b"<body><p>a</p></body><textarea></body></textarea>"
     plan = granting(before_body_end=b"<SETTINGS>")
-    whole = rewrite(html, plan)
-    assert whole.startswith(b"<p>a</p><SETTINGS></body>")
-    assert rewrite(html, plan, [30, 4000, 5010]) == whole
+    assert rewrite(html, plan) == b"<body><p>a</p><SETTINGS></body><textarea></body></textarea>"
 
 
 # -- marks that are not our categories (found in review) --------------------------------

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from .config import ConsentConfig
 from .trackers import CATALOGUE, Tracker
+from .urls import Url, absolute_url, match_parts, parse_url
 
 URL_KINDS = ("script", "iframe", "pixel")
 
@@ -30,26 +31,6 @@ def _split_pattern(pattern: str) -> tuple[str, str]:
     return host.removeprefix("www."), (slash + rest) if slash else ""
 
 
-def split_url(url: bytes | str) -> tuple[str, str] | None:
-    """(host, path-and-query) of an absolute or protocol-relative URL, lower case; else None."""
-    text = url.decode("latin-1") if isinstance(url, bytes) else url
-    text = text.strip().lower()
-    if text.startswith("//"):
-        rest = text[2:]
-    elif text.startswith(("https://", "http://")):
-        rest = text.split("//", 1)[1]
-    else:
-        return None
-    host, slash, path = rest.partition("/")
-    if not slash:
-        host, question, query = host.partition("?")
-        path = "/" + question + query if question else "/"
-    else:
-        path = "/" + path
-    host = host.rsplit("@", 1)[-1].split(":", 1)[0].rstrip(".")
-    return host, path
-
-
 @dataclass
 class _UrlTable:
     by_host: dict[str, list[tuple[str, Match]]] = field(default_factory=dict)
@@ -59,30 +40,15 @@ class _UrlTable:
         if host:
             self.by_host.setdefault(host, []).append((path, match))
 
-    def lookup(self, url: bytes | str) -> Match | None:
-        parts = split_url(url)
-        if parts is None:
-            return None
-        host, path = parts
+    def lookup(self, host: str, path: str, *, any_path: bool = False) -> Match | None:
+        """The first entry for `host` (or a parent domain) whose path prefix `path` has."""
         labels = host.split(".")
         for start in range(len(labels) - 1):
             entries = self.by_host.get(".".join(labels[start:]))
             if entries:
                 for prefix, match in entries:
-                    if path.startswith(prefix):
+                    if any_path or path.startswith(prefix):
                         return match
-        return None
-
-    def lookup_host(self, url: bytes | str) -> Match | None:
-        """Any entry for the URL's host, whatever the path (for preconnect hints)."""
-        parts = split_url(url)
-        if parts is None:
-            return None
-        labels = parts[0].split(".")
-        for start in range(len(labels) - 1):
-            entries = self.by_host.get(".".join(labels[start:]))
-            if entries:
-                return entries[0][1]
         return None
 
 
@@ -121,7 +87,6 @@ class TrackerRules:
             known = set(config.category_names)
             trackers.extend(t for t in CATALOGUE if t.category in known)
         self._tables = {kind: _UrlTable() for kind in URL_KINDS}
-        self._seen: dict[tuple[str, bytes | str], Match | None] = {}
         markers: list[tuple[bytes, str]] = []
         exact: dict[str, str] = {}
         prefixes: list[tuple[str, str]] = []
@@ -136,6 +101,7 @@ class TrackerRules:
                 for pattern in patterns:
                     self._tables[kind].add(pattern, match)
             markers.extend((m.lower().encode(), tracker.category) for m in tracker.inline_markers)
+            markers.extend((m.encode(), tracker.category) for m in _url_markers(tracker))
             for pattern in tracker.cookies:
                 name, is_prefix = _cookie_matcher(pattern)
                 if is_prefix:
@@ -156,55 +122,56 @@ class TrackerRules:
         self._cookie_exact = exact
         self._cookie_prefixes = tuple(prefixes)
 
-    def url(self, kind: str, url: bytes | str) -> Match | None:
-        """The tracker a `<script src>`, `<iframe src>` or `<img src>` URL belongs to."""
-        if len(url) > 512:  # long, likely per-request URLs are not worth remembering
-            return self._tables[kind].lookup(url)
-        key = (kind, url)
-        if key in self._seen:  # pages repeat their URLs request after request
-            return self._seen[key]
-        found = self._tables[kind].lookup(url)
-        if len(self._seen) >= 4096:  # bounded: at most ~2 MB
-            self._seen.clear()
-        self._seen[key] = found
-        return found
-
-    def host(self, url: bytes | str) -> Match | None:
-        """The tracker whose host `url` names, ignoring the path (preconnect, dns-prefetch)."""
-        for kind in URL_KINDS:
-            found = self._tables[kind].lookup_host(url)
-            if found:
-                return found
-        return None
-
-    def any_url(self, url: bytes | str) -> Match | None:
-        for kind in URL_KINDS:
-            found = self._tables[kind].lookup(url)
-            if found:
-                return found
-        return None
-
-    @property
-    def has_markers(self) -> bool:
-        return self._marker_scan is not None
-
-    def inline(self, lower: bytes, start: int, end: int, blocked: frozenset[str]) -> str | None:
-        """A blocked category whose marker occurs in lower[start:end] (an inline script)."""
-        if self._marker_scan is None:
+    def match_url(self, url: Url) -> Match | None:
+        """The tracker a parsed URL belongs to (any kind of element), or None."""
+        parts = match_parts(url)
+        if parts is None:
             return None
-        body = lower[start:end]
+        for table in self._tables.values():
+            found = table.lookup(*parts)
+            if found:
+                return found
+        return None
+
+    def match_host(self, url: Url) -> Match | None:
+        """The tracker whose host `url` names, whatever the path (preconnect hints)."""
+        parts = match_parts(url)
+        if parts is None:
+            return None
+        for table in self._tables.values():
+            found = table.lookup(parts[0], "", any_path=True)
+            if found:
+                return found
+        return None
+
+    def classify(self, text: str, base: Url | None) -> Match | None:
+        """The tracker a URL as written (a header, an attribute) belongs to, or None."""
+        url = parse_url(text, base or _SOMEWHERE)
+        return self.match_url(url) if url is not None else None
+
+    def knows_host(self, host: str | None) -> bool:
+        """Whether any entry names `host` or a parent of it (first-party entries)."""
+        if not host:
+            return False
+        return any(table.lookup(host, "", any_path=True) for table in self._tables.values())
+
+    def inline_categories(self, body: bytes) -> tuple[str, ...]:
+        """The categories whose markers occur in an inline script (or handler) body, in
+        text order. JavaScript string escapes (`\\/`, `\\x2f`, `\\u002f`) are read first."""
+        if self._marker_scan is None:
+            return ()
         found = self._inline_seen.get(body)
-        if found is None:  # most inline scripts repeat request after request: remember them
-            categories = (self._marker_category[m.group()] for m in self._marker_scan(body))
+        if found is None:
+            text = body.lower()
+            if b"\\" in text:
+                text = _JS_ESCAPE.sub(_unescape, text)
+            categories = (self._marker_category[m.group()] for m in self._marker_scan(text))
             found = tuple(dict.fromkeys(categories))
             if len(body) <= 2048:  # snippets repeat; big or per-request bodies are not kept
                 if len(self._inline_seen) >= 1024:  # bounded: at most ~2 MB
                     self._inline_seen.clear()
                 self._inline_seen[body] = found
-        for category in found:
-            if category in blocked:
-                return category
-        return None
+        return found
 
     def cookie_category(self, name: str) -> str | None:
         """The category a cookie name belongs to (`_ga` -> analytics), None if unknown."""
@@ -232,3 +199,33 @@ def _trie_pattern(words: list[bytes]) -> bytes:
     branches = [re.escape(head) + _trie_pattern(tails) for head, tails in sorted(groups.items())]
     pattern = branches[0] if len(branches) == 1 else b"(?:" + b"|".join(branches) + b")"
     return b"(?:" + pattern + b")?" if b"" in words else pattern
+
+
+# The base of a URL read without a page around it: "//host/x" still names a host.
+_SOMEWHERE = absolute_url("https://localhost/")
+_JS_ESCAPE = re.compile(rb"\\(?:x([0-9a-f]{2})|u([0-9a-f]{4})|u\{([0-9a-f]{1,6})\}|(.))", re.S)
+
+
+def _unescape(m: re.Match[bytes]) -> bytes:
+    if m.group(4) is not None:
+        return m.group(4)  # "\/" is "/"; any other escaped character stands for itself
+    code = int(m.group(1) or m.group(2) or m.group(3), 16)
+    return chr(code).encode("utf-8", "replace") if code < 0x110000 else b"?"
+
+
+def _url_markers(tracker: Tracker) -> list[str]:
+    """A tracker's script URLs, and its other URLs that name a path, as inline markers:
+    a snippet that builds the URL in code still spells its host and path."""
+    out = []
+    for pattern in tracker.script_urls:
+        out.append(_marker_of(pattern))
+    for pattern in (*tracker.pixel_urls, *tracker.iframe_urls):
+        host, path = _split_pattern(pattern)
+        if path not in ("", "/"):
+            out.append(host + path)
+    return out
+
+
+def _marker_of(pattern: str) -> str:
+    host, path = _split_pattern(pattern)
+    return host + path

@@ -391,3 +391,11 @@ def _forgiving_base64(data: bytes) -> bytes | None:
         return base64.b64decode(data + b"=" * (-len(data) % 4))
     except binascii.Error:
         return None
+
+
+def absolute_url(text: str) -> Url:
+    """A URL known to be valid (one of ours), parsed; ValueError if it is not."""
+    url = parse_url(text)
+    if url is None:
+        raise ValueError(f"not an absolute URL: {text!r}")
+    return url

@@ -1,0 +1,264 @@
+"""Every element and attribute that makes a browser fetch, and what one tag needs.
+
+The table follows the HTML standard (and SVG): which attributes of which elements hold
+a URL the browser fetches or navigates to by itself, and how their value is read
+(one URL, a srcset, CSS, script, a nested document). `needed()` is a pure function of
+one tag: the consent categories it needs before it may load anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from .css import css_urls
+from .rules import TrackerRules
+from .scanner import Attribute, Tag, attribute
+from .urls import (
+    Url,
+    data_url_body,
+    decode_attribute,
+    is_relative,
+    meta_refresh_url,
+    parse_url,
+    srcset_urls,
+)
+
+URL, SRCSET, CSS, HANDLER, DOCUMENT, FRAME, REFRESH, URL_LIST, LINK = range(9)
+
+_BACKGROUND = {b"background": URL}
+ELEMENT_ATTRIBUTES: dict[bytes, dict[bytes, int]] = {
+    b"script": {b"src": URL, b"data-src": URL},
+    b"img": {b"src": URL, b"srcset": SRCSET},
+    b"image": {b"src": URL, b"srcset": SRCSET},  # the parser turns <image> into <img>
+    b"iframe": {b"src": FRAME, b"srcdoc": DOCUMENT},
+    b"frame": {b"src": FRAME},
+    b"embed": {b"src": FRAME},
+    b"object": {b"data": FRAME},
+    b"video": {b"src": URL, b"poster": URL},
+    b"audio": {b"src": URL},
+    b"source": {b"src": URL, b"srcset": SRCSET},
+    b"track": {b"src": URL},
+    b"input": {b"src": URL},
+    b"link": {b"href": LINK, b"imagesrcset": SRCSET},
+    b"meta": {b"content": REFRESH},
+    b"a": {b"ping": URL_LIST},
+    b"area": {b"ping": URL_LIST},
+    b"html": {b"manifest": URL},
+    b"base": {b"href": URL},
+    b"body": _BACKGROUND,
+    b"table": _BACKGROUND,
+    b"thead": _BACKGROUND,
+    b"tbody": _BACKGROUND,
+    b"tfoot": _BACKGROUND,
+    b"tr": _BACKGROUND,
+    b"td": _BACKGROUND,
+    b"th": _BACKGROUND,
+}
+# On any element; SVG and MathML elements fetch through href and xlink:href too.
+ANY_ELEMENT = {b"style": CSS, b"attributionsrc": URL_LIST}
+FOREIGN_ELEMENT = {b"href": URL, b"xlink:href": URL, b"style": CSS, b"attributionsrc": URL_LIST}
+PREFIX = b"data-consent-"
+# Attributes consent.js gives back their name on waking: fetching them is deferred only.
+_SPACES = " \t\n\f\r"
+_CONNECT_RELS = frozenset({"preconnect", "dns-prefetch"})
+_DOCUMENT_TYPES = ("text/html", "application/xhtml+xml", "image/svg+xml", "text/xml")
+
+
+@dataclass(slots=True)
+class Context:
+    """What the per-tag decisions need to know about the document being read."""
+
+    rules: TrackerRules
+    document_url: Url | None
+    every_category: frozenset[str]
+    encoding: str = "utf-8"
+    base: Url | None = None
+    base_seen: bool = False
+    cross_origin_base: bool = False
+    skip_relative: bool = False  # relative URLs stay on a host no entry names
+    provider: str = ""  # the provider of the last tracker matched (placeholder text)
+    nested: list[bytes] = field(default_factory=list)  # documents in srcdoc or data:
+
+    @property
+    def base_url(self) -> Url | None:
+        return self.base or self.document_url
+
+
+def attribute_kind(tag_name: bytes, attribute: bytes, foreign: bool) -> int | None:
+    """How `attribute` of `tag_name` fetches, or None if it does not."""
+    if attribute.startswith(PREFIX):
+        attribute = attribute[len(PREFIX) :]  # consent.js would turn it back into this
+    if attribute.startswith(b"on") and len(attribute) > 2:
+        return HANDLER
+    if foreign:
+        found = (
+            ELEMENT_ATTRIBUTES.get(tag_name, {}).get(attribute) if tag_name == b"script" else None
+        )
+        return found if found is not None else FOREIGN_ELEMENT.get(attribute)
+    table = ELEMENT_ATTRIBUTES.get(tag_name)
+    if table is not None:
+        found = table.get(attribute)
+        if found is not None:
+            return found
+    return ANY_ELEMENT.get(attribute)
+
+
+def url_categories(value: str, ctx: Context, *, host_only: bool = False) -> set[str]:
+    """The categories one URL (attribute text, already decoded) needs."""
+    if ctx.skip_relative and is_relative(value):
+        return set()  # a path on this site, which no entry names
+    url = parse_url(value, ctx.base_url)
+    if url is None:
+        # Refused by the browser, or a host we cannot read (a code point newer than our
+        # Unicode tables): either way we cannot say it is safe.
+        return set(ctx.every_category) if value.strip(_SPACES) else set()
+    if url.scheme == "javascript":
+        code = unquote(url.path + ("?" + url.query if url.query is not None else ""))
+        return set(ctx.rules.inline_categories(code.encode("utf-8", "replace")))
+    found = ctx.rules.match_host(url) if host_only else ctx.rules.match_url(url)
+    if found is None:
+        return set()
+    ctx.provider = found.provider
+    return {found.category}
+
+
+def value_categories(kind: int, value: str, ctx: Context, rel: str = "") -> set[str]:
+    """The categories an attribute value of `kind` needs."""
+    if kind == URL:
+        return url_categories(value, ctx)
+    if kind == SRCSET:
+        return _union(url_categories(u, ctx) for u in srcset_urls(value))
+    if kind == CSS:
+        return _union(url_categories(u, ctx) for u in css_urls(value))
+    if kind == HANDLER:
+        return set(ctx.rules.inline_categories(value.encode("utf-8", "replace")))
+    if kind == URL_LIST:
+        return _union(url_categories(u, ctx) for u in value.split())
+    if kind == LINK:
+        return url_categories(value, ctx, host_only=bool(_CONNECT_RELS & set(rel.split())))
+    if kind == REFRESH:
+        target = meta_refresh_url(value)
+        return url_categories(target, ctx) if target else set()
+    if kind == DOCUMENT:
+        ctx.nested.append(value.encode("utf-8", "replace"))
+        return set()
+    return _frame_categories(value, ctx)
+
+
+def _frame_categories(value: str, ctx: Context) -> set[str]:
+    found = url_categories(value, ctx)
+    url = parse_url(value, ctx.base_url)
+    if url is not None and url.scheme == "data":
+        body = data_url_body(url.href())
+        if body is None:
+            return set(ctx.every_category)  # cannot read it: fail closed
+        mime, payload = body
+        if mime in _DOCUMENT_TYPES or "xml" in mime or "html" in mime:
+            ctx.nested.append(payload)
+    return found
+
+
+def _union(parts: object) -> set[str]:
+    out: set[str] = set()
+    for part in parts:  # type: ignore[attr-defined]
+        out |= part
+    return out
+
+
+def decode(value: bytes, ctx: Context) -> str:
+    return decode_attribute(value, ctx.encoding)
+
+
+# -- one tag ------------------------------------------------------------------------
+
+Edit = tuple[int, int, bytes]  # replace buf[start:stop] with the bytes
+_JS_TYPES = frozenset(
+    [
+        "",
+        "module",
+        "importmap",
+        "speculationrules",
+        "text/javascript",
+        "application/javascript",
+        "application/ecmascript",
+        "application/x-javascript",
+        "application/x-ecmascript",
+        "text/ecmascript",
+        "text/jscript",
+        "text/livescript",
+        "text/x-ecmascript",
+        "text/x-javascript",
+    ]
+    + [f"text/javascript1.{n}" for n in range(6)]
+)
+RUNS, MARKED, INERT = 0, 1, 2
+
+
+def script_state(attrs: list[Attribute], buf: bytes, ctx: Context) -> int:
+    """RUNS if a browser runs this script; MARKED if it is inert but consent.js may wake
+    it (it names a category); INERT otherwise."""
+    kind = attribute(attrs, b"type")
+    if kind is None or _runs(decode(kind.value, ctx)):
+        return RUNS
+    return MARKED if page_mark(attrs, ctx, script=True) else INERT
+
+
+def _runs(script_type: str) -> bool:
+    essence = script_type.strip(" \t\n\f\r").lower()
+    # parameters ("text/javascript; charset=utf-8"): a browser may run it, so we assume so
+    return essence in _JS_TYPES or essence.split(";")[0].strip() in _JS_TYPES
+
+
+def page_mark(attrs: list[Attribute], ctx: Context, *, script: bool) -> set[str]:
+    """The categories the page itself claims for an element (data-consent, or for a
+    script the vanilla-cookieconsent style data-category naming one of ours)."""
+    marked = attribute(attrs, b"data-consent")
+    if marked is not None:
+        return set(decode(marked.value, ctx).split())
+    foreign = attribute(attrs, b"data-category") if script else None
+    if foreign is not None:
+        category = decode(foreign.value, ctx).strip()
+        if category in ctx.rules.categories:
+            return {category}
+    return set()
+
+
+def tag_needs(tag: Tag, buf: bytes, ctx: Context) -> tuple[set[str], list[Attribute]]:
+    """The categories a start tag's attributes need, and the attributes to rename when it
+    is held back: its URL attributes, and a style or handler that itself needs consent."""
+    needed: set[str] = set()
+    live: list[Attribute] = []
+    attrs = tag.attributes(buf)
+    name = tag.name
+    for attr in attrs:
+        kind = attribute_kind(name, attr.name, tag.foreign)
+        if kind is None:
+            continue
+        if kind == REFRESH and not _is_refresh(attrs, ctx):
+            continue
+        rel = ""
+        if kind == LINK:
+            rel_attr = attribute(attrs, b"rel")
+            rel = decode(rel_attr.value, ctx).lower() if rel_attr is not None else ""
+        found = value_categories(kind, decode(attr.value, ctx), ctx, rel)
+        needed |= found
+        if not attr.name.startswith(PREFIX) and (found or kind not in (CSS, HANDLER)):
+            live.append(attr)
+    return needed, live
+
+
+def _is_refresh(attrs: list[Attribute], ctx: Context) -> bool:
+    found = attribute(attrs, b"http-equiv")
+    return found is not None and decode(found.value, ctx).strip().lower() == "refresh"
+
+
+def content_needs(tag: Tag, buf: bytes, ctx: Context) -> set[str]:
+    """The categories the content of an inline <script> or <style> needs."""
+    if tag.content_end is None:
+        return set(ctx.every_category)  # too long to read: fail closed
+    body = buf[tag.end : tag.content_end]
+    if tag.name == b"script":
+        return set(ctx.rules.inline_categories(body))
+    text = body.decode(ctx.encoding, "replace")
+    return _union(url_categories(u, ctx) for u in css_urls(text))

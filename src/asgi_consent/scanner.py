@@ -1,0 +1,436 @@
+"""The scanner: finds tags in HTML bytes exactly where the HTML tokenizer finds them.
+
+It follows the WHATWG tokenizer's states for everything that decides where a tag, a
+comment or raw text starts and ends (tag and attribute states with their quoting,
+comments, bogus comments, DOCTYPE, CDATA in foreign content, RAWTEXT, RCDATA,
+PLAINTEXT and the script-data escape states), and the few tree-construction facts that
+change the tokenizer's state (see `tree.py`). It reports complete tags; it never
+decides what to do with them.
+
+Streaming: `scan()` works on a buffer that grows by chunks; it returns where the first
+unfinished construct starts, and resumes without reading its bytes again (raw-text
+searches go on from where they stopped; an unfinished tag is tried again only when the
+buffer has doubled). Every byte is read a bounded number of times: linear time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .longtag import LongTag
+from .skim import skip
+from .tree import PLAINTEXT, SCRIPT, TreeModel
+
+Buffer = bytes | bytearray  # the rewriter's growing input: scanned in place, never copied
+
+# A tag after its name, exactly as the tokenizer's attribute states read it: a quote
+# opens a value only right after "=", and ">" inside a quoted value does not end the tag.
+_TAG_TAIL = re.compile(
+    rb"""(?:[\t\n\f\r /]++"""
+    rb"""|[^\t\n\f\r />][^\t\n\f\r />=]*+"""
+    rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"[^"]*+"|'[^']*+'|(?!["'])[^\t\n\f\r >]++|(?=>))"""
+    rb"""|(?![\t\n\f\r ]*+=)))*+>"""
+)
+_TAG_NAME = re.compile(rb"[^\t\n\f\r />]*+")
+_ATTRIBUTE = re.compile(
+    rb"""[\t\n\f\r /]*+([^\t\n\f\r />][^\t\n\f\r />=]*+)"""
+    rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"([^"]*+)"|'([^']*+)'|([^\t\n\f\r >]++)|(?=>)))?"""
+)
+_COMMENT_END = re.compile(rb"--!?>")
+_SCRIPT_NORMAL = re.compile(rb"<!--|</script[\t\n\f\r />]", re.I)
+_SCRIPT_ESCAPED = re.compile(rb"-->|</script[\t\n\f\r />]|<script[\t\n\f\r />]", re.I)
+_SCRIPT_DOUBLE = re.compile(rb"-->|</script[\t\n\f\r />]", re.I)
+_ALPHA = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_SPACE = b" \t\n\f\r"
+
+# Longest partial terminator that can straddle a chunk boundary ("</noframes" + 1).
+_OVERLAP = 12
+
+DATA, UNTIL, LONG = 0, 4, 5
+GUARDED, ALL = 1, 2  # what the fast path may step over (see skim.py)
+LONG_START, LONG_ATTRIBUTE, LONG_END = 1, 2, 3
+_CLOSERS = {closer: re.compile(re.escape(closer)) for closer in (b">", b"?>", b"]]>")}
+
+
+@dataclass(slots=True)
+class Attribute:
+    """One attribute as the tokenizer reads it: lower-case name, raw value bytes, and
+    where its name sits in the buffer (for renames)."""
+
+    name: bytes
+    value: bytes
+    name_start: int
+    name_end: int
+    unquoted_end: int = -1  # where an unquoted value ends (a "/" there is part of it)
+    end: int = -1  # just after the value (or the name, when there is no value)
+
+
+@dataclass(slots=True)
+class Tag:
+    """A complete start or end tag found in the buffer."""
+
+    name: bytes
+    start: int
+    end: int  # just after ">"
+    name_end: int
+    is_end: bool
+    foreign: bool = False  # a start tag that became an SVG or MathML element
+    content_end: int | None = None  # raw-text elements: where their content ends
+    closed: bool = True  # a raw-text element: its end tag was found (not the end of input)
+    long: int = 0  # a tag too long to hold: LONG_START, then LONG_ATTRIBUTE names, LONG_END
+    self_closing_flag: bool | None = None
+    _attributes: list[Attribute] | None = field(default=None, repr=False)
+
+    def attributes(self, buf: Buffer) -> list[Attribute]:
+        """Every attribute, duplicates included (the first of two equal names counts)."""
+        if self._attributes is None:
+            self._attributes = read_attributes(buf, self.name_end, self.end - 1)
+        return self._attributes
+
+    def self_closing(self, buf: Buffer) -> bool:
+        """The self-closing flag: "/>" where the "/" does not end an unquoted value."""
+        if self.self_closing_flag is not None:
+            return self.self_closing_flag
+        if buf[self.end - 2 : self.end - 1] != b"/" or self.end - 2 < self.name_end:
+            return False
+        attrs = self.attributes(buf)
+        return not attrs or attrs[-1].unquoted_end != self.end - 1
+
+
+def read_attributes(buf: Buffer, start: int, stop: int) -> list[Attribute]:
+    attrs = []
+    pos = start
+    while pos < stop:
+        m = _ATTRIBUTE.match(buf, pos, stop)
+        if m is None or m.end() == pos:
+            break
+        value = m.group(2)
+        unquoted_end = -1
+        if value is None:
+            value = m.group(3)
+            if value is None:
+                value = m.group(4) or b""
+                unquoted_end = m.end(4) if m.group(4) else -1
+        name_start, name_end = m.span(1)
+        attrs.append(
+            Attribute(
+                bytes(m.group(1)).lower(), bytes(value), name_start, name_end, unquoted_end, m.end()
+            )
+        )
+        pos = m.end()
+    return attrs
+
+
+def attribute(attrs: list[Attribute], name: bytes) -> Attribute | None:
+    """The attribute the DOM keeps for `name`: the first one."""
+    for attr in attrs:
+        if attr.name == name:
+            return attr
+    return None
+
+
+class Scanner:
+    """The tokenizer's state between chunks, and the loop that finds complete tags.
+
+    `scan(buf, pos, final)` returns (tags, stop): the complete tags found in
+    buf[pos:stop], and `stop`, where an unfinished construct starts (== len(buf) when
+    nothing is pending). Call `shift(n)` after dropping n bytes from the buffer front.
+    """
+
+    def __init__(
+        self, *, xml: bool = False, hold_limit: int = 1 << 20, hold: frozenset[bytes] = frozenset()
+    ) -> None:
+        self.tree = TreeModel(xml=xml)
+        self.xml = xml
+        self.hold_limit = hold_limit
+        self.hold = hold  # raw-text elements reported only once their content is read
+        self.skim = 0  # step over unremarkable tags in one regex call: GUARDED or ALL
+        self.mode = DATA
+        self.raw_end: re.Pattern[bytes] | None = None
+        self.raw_name = b""
+        self.script_state = 0  # 0 script data, 1 escaped, 2 double escaped
+        self.search_from = 0  # where a raw-text or comment search goes on
+        self.retry_at = 0  # an unfinished tag is tried again once the buffer reaches this
+        self.pending: Tag | None = None  # a raw-text element waiting for its end
+        self.until = _COMMENT_END  # what ends the comment-like construct we are in
+        self.long_tag: Tag | None = None
+        self.long_state: LongTag | None = None
+        self.open_at_eof = False  # the input ended inside a comment, tag or raw text
+
+    def shift(self, n: int) -> None:
+        if self.long_state is not None:
+            self.long_state.shift(n)
+        self.search_from = max(0, self.search_from - n)
+        self.retry_at = max(0, self.retry_at - n)
+        if self.pending is not None:
+            _move(self.pending, -n)
+
+    def scan(self, buf: Buffer, pos: int, final: bool) -> tuple[list[Tag], int]:
+        tags: list[Tag] = []
+        end = len(buf)
+        while pos < end or (final and self.pending is not None):
+            if self.mode == DATA:
+                stop = self._data(buf, pos, final, tags)
+            elif self.mode == LONG:
+                stop = self._long(buf, pos, final, tags)
+            elif self.mode == UNTIL:
+                stop = self._until_end(buf, pos, final)
+            elif self.mode == PLAINTEXT:
+                self.open_at_eof = True
+                return tags, end
+            else:
+                stop = self._raw(buf, pos, final, tags)
+            if stop < 0:  # unfinished: wait for more input at -stop - 1
+                return tags, -stop - 1
+            pos = stop
+        return tags, (self.pending.start if self.pending is not None else end)
+
+    # -- data state ---------------------------------------------------------------
+
+    def _data(self, buf: Buffer, pos: int, final: bool, tags: list[Tag]) -> int:
+        tree = self.tree
+        if self.skim and not (tree.foreign or tree.in_frameset or tree.frameset_ok):
+            pos = skip(buf, pos, tree, guarded=self.skim == GUARDED)
+        lt = buf.find(b"<", pos)
+        end = len(buf)
+        if self.tree.frameset_ok and (lt if lt >= 0 else end) > pos:
+            if buf[pos : lt if lt >= 0 else end].strip(_SPACE):
+                self.tree.frameset_ok = False  # text in the body: no frameset any more
+        if lt < 0:
+            return end
+        nxt = buf[lt + 1 : lt + 2]
+        if not nxt:
+            return end if final else -lt - 1
+        if nxt[0] in _ALPHA:
+            return self._tag(buf, lt, lt + 1, False, final, tags)
+        if nxt == b"/":
+            return self._end_tag_open(buf, lt, final, tags)
+        if nxt == b"!":
+            return self._declaration(buf, lt, final)
+        if nxt == b"?":
+            closer = b"?>" if self.xml else b">"
+            return self._until(buf, lt, lt + 2, closer, final)
+        return lt + 1
+
+    def _end_tag_open(self, buf: Buffer, lt: int, final: bool, tags: list[Tag]) -> int:
+        nxt = buf[lt + 2 : lt + 3]
+        if not nxt:
+            return len(buf) if final else -lt - 1
+        if nxt[0] in _ALPHA:
+            return self._tag(buf, lt, lt + 2, True, final, tags)
+        if nxt == b">":
+            return lt + 3
+        return self._until(buf, lt, lt + 2, b">", final)  # a bogus comment
+
+    def _declaration(self, buf: Buffer, lt: int, final: bool) -> int:
+        head = buf[lt + 2 : lt + 9]
+        if head.startswith(b"--"):
+            return self._comment(buf, lt, final)
+        cdata = self.tree.cdata_allowed()
+        for word in (b"doctype", b"[cdata[") if cdata else (b"doctype",):
+            if len(head) < len(word) and word.startswith(head.lower()) and not final:
+                return -lt - 1  # cannot tell yet
+        if cdata and head == b"[CDATA[":
+            return self._until(buf, lt, lt + 9, b"]]>", final)
+        if not final and (head == b"-" or not head):
+            return -lt - 1
+        return self._until(buf, lt, lt + 2, b">", final)  # DOCTYPE or a bogus comment
+
+    def _comment(self, buf: Buffer, lt: int, final: bool) -> int:
+        after = buf[lt + 4 : lt + 6]
+        if after[:1] == b">":
+            return lt + 5  # "<!-->"
+        if after == b"->":
+            return lt + 6  # "<!--->"
+        if len(after) < 2 and not final:
+            return -lt - 1
+        return self._enter_until(_COMMENT_END, lt + 4)
+
+    def _until(self, buf: Buffer, lt: int, start: int, closer: bytes, final: bool) -> int:
+        return self._enter_until(_CLOSERS[closer], start)
+
+    def _enter_until(self, closer: re.Pattern[bytes], start: int) -> int:
+        """A comment, bogus comment, DOCTYPE or CDATA section: its bytes are text to us
+        and stream through while we look for its end."""
+        self.mode = UNTIL
+        self.until = closer
+        self.search_from = start
+        return start
+
+    def _until_end(self, buf: Buffer, pos: int, final: bool) -> int:
+        found = self.until.search(buf, max(pos, self.search_from))
+        if found is not None:
+            self.mode = DATA
+            self.search_from = 0
+            return found.end()
+        if final:
+            self.open_at_eof = True
+            return len(buf)
+        self.search_from = max(pos, len(buf) - 3)
+        return -self.search_from - 1
+
+    # -- tags ---------------------------------------------------------------------
+
+    def _tag(
+        self, buf: Buffer, lt: int, name_start: int, is_end: bool, final: bool, tags: list[Tag]
+    ) -> int:
+        end = len(buf)
+        if not final and end < self.retry_at:
+            return -lt - 1
+        name = _TAG_NAME.match(buf, name_start)
+        name_end = name.end() if name is not None else name_start
+        m = _TAG_TAIL.match(buf, name_end)
+        if m is None:
+            if final:
+                self.open_at_eof = True
+                return end  # EOF in a tag: the tag is dropped, and the rest is in it
+            if end - lt > self.hold_limit:
+                return self._enter_long(buf, lt, name_start, name_end, is_end, tags)
+            self.retry_at = lt + min(2 * (end - lt), self.hold_limit + 1)
+            return -lt - 1
+        self.retry_at = 0
+        tag = Tag(bytes(buf[name_start:name_end]).lower(), lt, m.end(), name_end, is_end)
+        if is_end:
+            self.tree.end_tag(tag.name)
+            tags.append(tag)
+            return tag.end
+        return self._started(tag, buf, tags)
+
+    def _started(self, tag: Tag, buf: Buffer, tags: list[Tag]) -> int:
+        switch = self.tree.start_tag(tag, buf)
+        if switch is None:
+            tags.append(tag)
+            return tag.end
+        mode, name = switch
+        if mode == PLAINTEXT:
+            self.mode = PLAINTEXT
+            tags.append(tag)
+            return tag.end
+        self.mode = mode
+        self.raw_name = name
+        self.raw_end = re.compile(rb"</" + re.escape(name) + rb"[\t\n\f\r />]", re.I)
+        self.script_state = 0
+        self.search_from = tag.end
+        if name in self.hold and not tag.long:
+            self.pending = tag
+        else:
+            tag.content_end = None
+            tags.append(tag)
+        return tag.end
+
+    # -- a tag too long to hold -------------------------------------------------------
+
+    def _enter_long(
+        self, buf: Buffer, lt: int, name_start: int, name_end: int, is_end: bool, tags: list[Tag]
+    ) -> int:
+        name = bytes(buf[name_start : min(name_end, name_start + 64)]).lower()
+        tag = Tag(name, lt, -1, name_end, is_end, long=LONG_START)
+        tags.append(tag)
+        self.long_tag = tag
+        self.long_state = LongTag()
+        self.mode = LONG
+        return name_end
+
+    def _long(self, buf: Buffer, pos: int, final: bool, tags: list[Tag]) -> int:
+        tag, state = self.long_tag, self.long_state
+        assert tag is not None and state is not None
+        names: list[tuple[int, int]] = []
+        stop = state.step(buf, pos, final, names)
+        for start, end in names:
+            name = bytes(buf[start:end]).lower()
+            tags.append(Tag(name, start, end, end, tag.is_end, long=LONG_ATTRIBUTE))
+        if stop < 0:
+            if final:
+                self.open_at_eof = True
+                self.mode = DATA
+                return len(buf)
+            return stop
+        self.mode = DATA
+        self.long_tag = self.long_state = None
+        done = Tag(tag.name, stop - 1, stop, stop - 1, tag.is_end, long=LONG_END)
+        if tag.is_end:
+            tags.append(done)
+            self.tree.end_tag(tag.name)
+            return stop
+        done._attributes = [Attribute(n, b"", 0, 0) for n in state.names]
+        done.self_closing_flag = state.slash
+        return self._started(done, buf, tags)
+
+    # -- raw text, RCDATA and script data -----------------------------------------
+
+    def _raw(self, buf: Buffer, pos: int, final: bool, tags: list[Tag]) -> int:
+        """Inside a raw-text element: find where its content ends (the start of an
+        appropriate end tag). A held element's start tag is reported once that is known."""
+        pending = self.pending
+        close = self._raw_close(buf, final)
+        if close is not None:
+            if pending is not None:
+                self._report(pending, close, tags)
+            return self._leave_raw(close)
+        if final:
+            self.open_at_eof = True
+            if pending is not None:
+                pending.closed = False
+                self._report(pending, len(buf), tags)
+            return self._leave_raw(len(buf))
+        if pending is not None and len(buf) - pending.start > self.hold_limit:
+            # Too long to hold: report the element with its end unknown (fail closed)
+            # and go on reading its content as it streams.
+            self._report(pending, None, tags)
+            self.pending = pending = None
+        return -(pending.start if pending is not None else self.search_from) - 1
+
+    def _leave_raw(self, close: int) -> int:
+        self.pending = None
+        self.mode = DATA
+        self.search_from = 0
+        return close
+
+    def _report(self, tag: Tag, close: int | None, tags: list[Tag]) -> None:
+        tag.content_end = close
+        tags.append(tag)
+
+    def _raw_close(self, buf: Buffer, final: bool) -> int | None:
+        """Where the content ends: the "<" of the element's end tag, or None."""
+        start = self.search_from
+        if self.mode == SCRIPT:
+            return self._script_close(buf, final)
+        assert self.raw_end is not None
+        found = self.raw_end.search(buf, start)
+        if found is None:
+            self.search_from = max(start, len(buf) - _OVERLAP)
+            return None
+        return found.start()
+
+    def _script_close(self, buf: Buffer, final: bool) -> int | None:
+        pos = self.search_from
+        while True:
+            pattern = (_SCRIPT_NORMAL, _SCRIPT_ESCAPED, _SCRIPT_DOUBLE)[self.script_state]
+            found = pattern.search(buf, pos)
+            if found is None:
+                self.search_from = max(pos, len(buf) - _OVERLAP)
+                return None
+            text = found.group()
+            if text == b"<!--":
+                self.script_state = 1
+                pos = found.start() + 2  # "<!-->" ends the escape at once
+            elif text == b"-->":
+                self.script_state = 0
+                pos = found.end()
+            elif text[1:2] == b"/":
+                if self.script_state != 2:
+                    return found.start()
+                self.script_state = 1
+                pos = found.end() - 1
+            else:  # "<script" inside an escaped section
+                self.script_state = 2
+                pos = found.end() - 1
+
+
+def _move(tag: Tag, delta: int) -> None:
+    tag.start += delta
+    tag.end += delta
+    tag.name_end += delta
+    if tag._attributes is not None:
+        tag._attributes = None

@@ -1,0 +1,78 @@
+"""The scanner's fast path: one regex call steps over text and tags that cannot matter.
+
+In HTML content (not inside SVG or MathML, no frameset possible), most of a page is text
+and tags such as `<p>`, `<a href>` or `</div>`: they switch no tokenizer state and fetch
+nothing. `skip()` returns where the first construct that might matter starts: a tag
+whose name changes the tokenizer or the page (script, style, svg, body, ...), a tag with
+an attribute that fetches (src, style, on*, ...), a comment or declaration, or an
+unfinished tag at the end of the buffer. The tags it steps over follow the tokenizer's
+grammar exactly (quotes, `>` in values), so the slow path resumes at a true boundary.
+
+The open HTML elements it steps over are still recorded (an end tag inside SVG closes it
+only if an element of that name is open around it).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .tree import VOID, TreeModel
+
+Buffer = bytes | bytearray
+
+_SPACE = rb"[\t\n\f\r ]"
+_NAME_END = rb"(?=[\t\n\f\r />])"
+# Elements that switch the tokenizer, open foreign content, or shape the page; and those
+# that fetch through an attribute not listed below (link and base href, meta content).
+_TOKENIZER_NAMES = (
+    rb"script|style|title|textarea|xmp|iframe|noembed|noframes|noscript|plaintext|svg|math"
+    rb"|frameset|body|head|html"
+)
+_FETCHING_NAMES = _TOKENIZER_NAMES + rb"|link|base|meta"
+# Attributes that fetch in HTML content (href only does so on link and base, named above).
+_FETCHING = (
+    rb"(?:src|srcset|poster|data|background|style|srcdoc|ping|imagesrcset|attributionsrc"
+    rb"|manifest|on[^\t\n\f\r />=]*+|data-consent[^\t\n\f\r />=]*+)(?=[\t\n\f\r />=])"
+)
+_VALUE = rb"""(?:"[^"]*+"|'[^']*+'|(?!["'])[^\t\n\f\r >]++|(?=>))"""
+
+
+def _tail(attribute_guard: bytes) -> bytes:
+    return (
+        rb"(?:[\t\n\f\r /]++|" + attribute_guard + rb"[^\t\n\f\r />][^\t\n\f\r />=]*+"
+        rb"(?:" + _SPACE + rb"*+=" + _SPACE + rb"*+" + _VALUE + rb"|(?!" + _SPACE + rb"*+=)))*+>"
+    )
+
+
+_ANY_TAIL = _tail(b"")
+_SAFE_TAIL = _tail(rb"(?!" + _FETCHING + rb")")
+_END_TAG = rb"</(?!body" + _NAME_END + rb")[a-zA-Z][^\t\n\f\r />]*+" + _ANY_TAIL
+_TEXT = rb"(?:[^<]++|<(?=[^a-zA-Z/!?]))"
+
+
+def _run(names: bytes, start_tag_tail: bytes) -> re.Pattern[bytes]:
+    start_tag = rb"<(?!(?:" + names + rb")" + _NAME_END + rb")[a-zA-Z][^\t\n\f\r />]*+"
+    start_tag += start_tag_tail
+    return re.compile(rb"(?:" + _TEXT + rb"|" + _END_TAG + rb"|" + start_tag + rb")*+", re.I)
+
+
+_SKIP_GUARDED = _run(_FETCHING_NAMES, _SAFE_TAIL)  # something is held back: fetches matter
+_SKIP_ALL = _run(_TOKENIZER_NAMES, _ANY_TAIL)  # nothing is held back: only states matter
+_NAME = rb"([a-z][^\t\n\f\r />]*+)"
+_ANY_NAME = rb"[a-z][^\t\n\f\r />]*+"
+# Over a lower-cased run: the names of its start tags, and of its end tags (one group
+# each, empty for the other kind; every tag is consumed whole, so a "<p" inside a quoted
+# value is never taken for a tag).
+_STARTS = re.compile(rb"<(?:/" + _ANY_NAME + _ANY_TAIL + rb"|" + _NAME + _ANY_TAIL + rb")")
+_ENDS = re.compile(rb"<(?:/" + _NAME + _ANY_TAIL + rb"|" + _ANY_NAME + _ANY_TAIL + rb")")
+
+
+def skip(buf: Buffer, pos: int, tree: TreeModel, *, guarded: bool) -> int:
+    """Where the run of text and unremarkable tags starting at `pos` ends."""
+    found = (_SKIP_GUARDED if guarded else _SKIP_ALL).match(buf, pos)
+    stop = found.end() if found is not None else pos
+    if stop > pos:
+        run = bytes(buf[pos:stop]).lower()
+        tree.opened(filter(None, _STARTS.findall(run)))
+        tree.closed(filter(None, _ENDS.findall(run)))
+    return stop

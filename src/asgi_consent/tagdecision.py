@@ -1,0 +1,204 @@
+"""What one start tag becomes: left alone, held back, or woken up.
+
+`decide_start_tag` is a pure function of the tag, the document context and the plan;
+the rewriter applies the edits it returns. Holding back follows one contract that
+consent.js reverses: our `data-consent="<categories>"` first (the first of two equal
+attribute names is the one the DOM keeps), every fetching attribute renamed
+`data-consent-<name>`, and scripts and styles typed `text/plain`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .config import NECESSARY
+from .fetching import (
+    ELEMENT_ATTRIBUTES,
+    MARKED,
+    PREFIX,
+    RUNS,
+    Context,
+    Edit,
+    attribute_kind,
+    content_needs,
+    decode,
+    page_mark,
+    script_state,
+    tag_needs,
+)
+from .markup import escape_attr
+from .scanner import Attribute, Tag, attribute
+from .urls import parse_url
+
+if TYPE_CHECKING:
+    from .rewrite import RewritePlan
+
+_HIDDEN = b' hidden="hidden" data-consent-hidden=""'
+
+
+@dataclass(slots=True)
+class Decided:
+    held: set[str]  # the categories it waits for (empty when it was woken up)
+    edits: list[Edit]
+
+
+def decide_start_tag(
+    tag: Tag,
+    buf: bytes,
+    ctx: Context,
+    plan: RewritePlan,
+    in_noscript: bool,
+    *,
+    extra: set[str] | None = None,
+) -> Decided | None:
+    """The edits for one start tag, or None when it stays as it is."""
+    if tag.name == b"base" and not tag.foreign:
+        return _base(tag, buf, ctx, plan)
+    if not tag.foreign and tag.name not in _TABLE_NAMES and not _may_fetch(buf, tag):
+        return None
+    attrs = tag.attributes(buf)
+    script = tag.name == b"script"
+    state = script_state(attrs, buf, ctx) if script else RUNS
+    if script and state not in (RUNS, MARKED):
+        return None  # inert, and nothing of ours will wake it
+    needed, live = tag_needs(tag, buf, ctx)
+    if extra:
+        needed |= extra
+    if _reads_content(tag, attrs, buf, ctx):
+        needed |= content_needs(tag, buf, ctx)
+    claimed = page_mark(attrs, ctx, script=script)
+    required = (needed | claimed) - {NECESSARY}
+    if not required and state != MARKED:
+        return None
+    refused = {c for c in required if plan.refuses(c)}
+    if not refused:
+        return _wake(tag, attrs, buf) if state == MARKED else None
+    edits = _hold(tag, attrs, live, required, state, ctx, claimed)
+    if not edits:
+        return Decided(required, edits)  # already held back as we would hold it
+    placed = attribute(attrs, b"data-consent-hidden") is not None
+    if tag.name == b"iframe" and not (tag.foreign or in_noscript or placed) and plan.placeholder:
+        category = sorted(refused)[0]
+        box = plan.placeholder(category, ctx.provider, plan.page_path)
+        edits.append((tag.start, tag.start, box))
+        edits.append((tag.name_end, tag.name_end, _HIDDEN))
+    return Decided(required, edits)
+
+
+def _reads_content(tag: Tag, attrs: list[Attribute], buf: bytes, ctx: Context) -> bool:
+    if tag.foreign:
+        return False
+    if tag.name == b"script":
+        return not any(a.name in (b"src", b"data-src", b"data-consent-src") for a in attrs)
+    if tag.name == b"style":
+        kind = attribute(attrs, b"type")
+        return kind is None or decode(kind.value, ctx).strip().lower() in ("", "text/css")
+    return False
+
+
+def _hold(
+    tag: Tag,
+    attrs: list[Attribute],
+    live: list[Attribute],
+    required: set[str],
+    state: int,
+    ctx: Context,
+    claimed: set[str],
+) -> list[Edit]:
+    edits: list[Edit] = []
+    inserted = b""
+    typed = tag.name == b"script" or (tag.name == b"style" and not tag.foreign)
+    if typed and state == RUNS:
+        inserted += b' type="text/plain"'
+        edits += [
+            (a.name_start, a.name_end, b"data-consent-type") for a in attrs if a.name == b"type"
+        ]
+    marks = [a for a in attrs if a.name == b"data-consent"]
+    if len(marks) > 1 or claimed != required:
+        inserted += b' data-consent="' + escape_attr(" ".join(sorted(required)).encode()) + b'"'
+        edits += [(a.name_start, a.name_end, b"data-consent-page") for a in marks]
+    if tag.name == b"script" and not tag.foreign:
+        live = [a for a in live if a.name not in (b"src", b"data-src")]  # text/plain: no fetch
+    if tag.name == b"meta":
+        edits += [
+            (a.name_start, a.name_end, PREFIX + a.name) for a in attrs if a.name == b"http-equiv"
+        ]
+    edits += [(a.name_start, a.name_end, PREFIX + a.name) for a in live]
+    if inserted:
+        edits.append((tag.name_end, tag.name_end, inserted))
+    return edits
+
+
+def _wake(tag: Tag, attrs: list[Attribute], buf: bytes) -> Decided:
+    """Inert markup of granted categories (vanilla-cookieconsent style, or ours): the
+    script runs in its place in the page, as the site wrote it."""
+    original = attribute(attrs, b"data-consent-type") or attribute(attrs, b"data-type")
+    inert = attribute(attrs, b"type")
+    assert inert is not None
+    if original is not None and original.value:
+        edit = (inert.name_start, inert.end, b'type="' + escape_attr(original.value) + b'"')
+    else:
+        start = inert.name_start
+        while buf[start - 1 : start] in (b" ", b"\t", b"\n", b"\f", b"\r"):
+            start -= 1
+        edit = (start, inert.end, b"")
+    edits: list[Edit] = [edit]
+    edits += [
+        (a.name_start, a.name_end, a.name[len(PREFIX) :])
+        for a in attrs
+        if a.name in (b"data-consent-src",)
+    ]
+    return Decided(set(), edits)
+
+
+def _base(tag: Tag, buf: bytes, ctx: Context, plan: RewritePlan) -> Decided | None:
+    """The first <base href> moves every relative URL after it: a tracker's host there
+    is held back like any URL; any other becomes the base for what follows."""
+    href = attribute(tag.attributes(buf), b"href")
+    if href is None:
+        return None
+    needed, live = tag_needs(tag, buf, ctx)
+    refused = {c for c in needed if plan.refuses(c)}
+    if refused:
+        edits = _hold(tag, tag.attributes(buf), live, needed, RUNS, ctx, set())
+        return Decided(needed, edits)
+    if not ctx.base_seen:
+        ctx.base_seen = True
+        ctx.base = parse_url(decode(href.value, ctx), ctx.document_url)
+        document = ctx.document_url
+        if ctx.base is not None and document is not None:
+            moved = (ctx.base.scheme, ctx.base.host) != (document.scheme, document.host)
+            ctx.cross_origin_base = moved
+            ctx.skip_relative = ctx.skip_relative and not moved
+    return None
+
+
+_TABLE_NAMES = frozenset(ELEMENT_ATTRIBUTES)
+_GENERIC = re.compile(rb"[\t\n\f\r /\"'](?:on|style|attributionsrc|data-consent-)", re.I)
+
+
+def _may_fetch(buf: bytes, tag: Tag) -> bool:
+    """A cheap first look: could any attribute of this tag fetch (style, on*, ...)?"""
+    return _GENERIC.search(buf, tag.name_end, tag.end) is not None
+
+
+def held_unread(name: bytes, every: frozenset[str]) -> bytes:
+    """What goes after the name of a tag too long to read: held for every category."""
+    typed = b' type="text/plain"' if name in (b"script", b"style") else b""
+    return typed + b' data-consent="' + " ".join(sorted(every)).encode() + b'"'
+
+
+def renamed_unread(tag_name: bytes, name: bytes) -> bytes | None:
+    """The new name of an attribute of a tag too long to read, None to keep it."""
+    if name == b"data-consent":
+        return b"data-consent-page"
+    if name == b"type" and tag_name in (b"script", b"style"):
+        return b"data-consent-type"
+    if name.startswith(PREFIX):
+        return None
+    fetches = attribute_kind(tag_name, name, False) is not None
+    if fetches or attribute_kind(tag_name, name, True) is not None or name == b"http-equiv":
+        return PREFIX + name
+    return None
