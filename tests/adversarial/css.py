@@ -3,13 +3,16 @@
 Only what decides where a URL is: comments, strings (escapes, line continuations, a raw
 newline making a bad string), identifiers with escapes (`u\\72l(` is `url(`), and url
 tokens (whitespace inside, quotes or parentheses make a bad url that fetches nothing).
-Every string is returned, not only those after `@import` or inside `url()`: a string
-that fetches nothing resolves to a harmless URL, so reading more is only safer.
+A string counts inside a function that takes an image or URL (`url("...")`,
+`image-set("...")`) or right after `@import`; anywhere else it fetches nothing.
 """
 
 from __future__ import annotations
 
 _WHITESPACE = " \t\n\r\x0c"
+FETCHING_FUNCTIONS = frozenset(
+    ["url", "src", "image", "image-set", "-webkit-image-set", "cross-fade", "-webkit-cross-fade"]
+)
 _HEX = "0123456789abcdefABCDEF"
 
 
@@ -113,9 +116,18 @@ def _skip_bad_url(css: str, at: int) -> int:
     return at + 1
 
 
+def _quoted_url_follows(css: str, at: int) -> bool:
+    while at < len(css) and css[at] in _WHITESPACE:
+        at += 1
+    return at < len(css) and css[at] in "\"'"
+
+
 def urls(css: str) -> list[str]:
-    """Every url token and every string in `css`, escapes decoded."""
+    """Every URL `css` may fetch: url tokens, and strings inside url(), image-set() and
+    the like or right after @import; escapes decoded."""
     found: list[str] = []
+    functions: list[str] = []  # the open functions and parentheses, innermost last
+    after_import = False
     at = 0
     while at < len(css):
         char = css[at]
@@ -124,18 +136,30 @@ def urls(css: str) -> list[str]:
             at = len(css) if end < 0 else end + 2
         elif char in "\"'":
             text, at = _string(css, at)
-            if text is not None:
+            if text is not None and (after_import or FETCHING_FUNCTIONS.intersection(functions)):
                 found.append(text)
+            after_import = False
+        elif char == "@":
+            name, at = _name(css, at + 1)
+            after_import = name.lower() == "import"
         elif _is_name(char) or _valid_escape(css, at):
             name, at = _name(css, at)
-            if name.lower() == "url" and css.startswith("(", at):
-                after = at + 1
-                while after < len(css) and css[after] in _WHITESPACE:
-                    after += 1
-                if after >= len(css) or css[after] not in "\"'":
-                    text, at = _url_token(css, at + 1)
-                    if text is not None:
-                        found.append(text)
+            if not css.startswith("(", at):
+                continue
+            if name.lower() == "url" and not _quoted_url_follows(css, at + 1):
+                text, at = _url_token(css, at + 1)
+                if text is not None:
+                    found.append(text)
+                after_import = False
+            else:
+                functions.append(name.lower())
+                at += 1
         else:
+            if char == "(":
+                functions.append("")
+            elif char == ")" and functions:
+                functions.pop()
+            elif char in ";{}":
+                after_import = False
             at += 1
     return found

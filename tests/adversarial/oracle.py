@@ -56,6 +56,16 @@ LINK_FETCHES = frozenset(
 )  # fmt: skip
 BACKGROUND_ELEMENTS = frozenset(["body", "table", "thead", "tbody", "tfoot", "tr", "td", "th"])
 ASCII_WHITESPACE = " \t\n\r\x0c"
+# Handlers of other events (onclick, ...) run on any element once the visitor acts; load
+# and error fire only on these (an unknown element such as <img\0> never loads).
+LOAD_EVENT_ELEMENTS = frozenset(
+    ["body", "frameset", "img", "script", "link", "style", "iframe", "frame", "embed",
+     "object", "video", "audio", "source", "track", "input", "svg", "image", "feImage"]
+)  # fmt: skip
+URL_LIST_ELEMENTS = {
+    "ping": frozenset(["a", "area"]),
+    "attributionsrc": frozenset(["a", "area", "img", "script"]),
+}
 MAX_DEPTH = 3
 _C0_SPACE = "".join(map(chr, range(0x21)))
 
@@ -308,7 +318,9 @@ class _Reader:
             self.style(label + " style>", attrs["style"], bases, depth)
         if self.scripting:
             for attr, value in attrs.items():
-                if attr.lower().startswith("on"):
+                if re.fullmatch("on[a-z]+", attr) and (
+                    attr not in ("onload", "onerror") or name in LOAD_EVENT_ELEMENTS
+                ):
                     self.code(f"{label} {attr}>", value)
         if namespace + "}" == HTML:
             self.html_element(name, element, bases, depth)
@@ -346,8 +358,9 @@ class _Reader:
         elif name == "meta" and get("http-equiv", "").lower() == "refresh":
             self.fetch("<meta refresh>", refresh_url(get("content", "")), bases, depth)
         for attr in ("ping", "attributionsrc"):
-            for url in get(attr, "").split():
-                self.fetch(f"{label} {attr}>", url, bases, depth)
+            if name in URL_LIST_ELEMENTS[attr]:
+                for url in get(attr, "").split():
+                    self.fetch(f"{label} {attr}>", url, bases, depth)
 
     def script(
         self,

@@ -29,7 +29,7 @@ SEEDS = st.integers(min_value=0, max_value=2**64 - 1)
 # A seed is replayed whole; shrinking it means nothing (a neighbour is another page), so
 # only generate. `visitors.report` shrinks a failing page by its pieces instead.
 GENERATED = settings(
-    max_examples=300,
+    max_examples=1000,
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow],
@@ -145,6 +145,10 @@ def test_oracle_sees_what_a_browser_fetches(html: str) -> None:
         f'<script type="application/ld+json">{{"u": "{TRACKER}"}}</script>',
         f'<img src="{TRACKER}',  # a tag cut by the end of the file is never emitted
         f'<svg><script src="{TRACKER}"></script></svg>',  # SVG scripts fetch href only
+        f"<script>s.src='{TRACKER}';",  # a script cut by the end of the file never runs
+        f"<x-img onerror=\"s.src='{TRACKER}'\"></x-img>",  # an unknown element never errors
+        f'<span ping="{TRACKER}">ping is for links only</span>',
+        f'<style>p {{ content: "{TRACKER}" }}</style>',
     ],
 )
 def test_oracle_sees_inert_markup_as_inert(html: str) -> None:
