@@ -149,6 +149,37 @@ def page_charset(
     return content_type, Transcoder(encoding) if transcode else None
 
 
+# Python's codec for each encoding the rewriter reads (transcoded ones arrive as UTF-8),
+# for decoding attribute values before URLs are matched. Close, not exact: where the two
+# differ it is on bytes that decode to no ASCII either way. x-user-defined has no codec;
+# Latin-1 maps more bytes to letters a URL parser may fold to ASCII, never fewer.
+_PYTHON_CODECS = {
+    "UTF-8": "utf-8", "IBM866": "cp866", "ISO-8859-8-I": "iso8859-8", "KOI8-R": "koi8-r",
+    "KOI8-U": "koi8-u", "macintosh": "mac-roman", "windows-874": "cp874",
+    "x-mac-cyrillic": "mac-cyrillic", "GBK": "gb18030", "gb18030": "gb18030",
+    "Big5": "big5hkscs", "EUC-JP": "euc-jp", "Shift_JIS": "cp932", "EUC-KR": "cp949",
+    "x-user-defined": "latin-1", "UTF-16LE": "utf-8", "UTF-16BE": "utf-8",
+    "ISO-2022-JP": "utf-8",
+}  # fmt: skip
+
+
+def python_codec(encoding: str) -> str:
+    """The Python codec that reads `encoding` (a WHATWG name) as a browser does."""
+    if encoding.startswith("ISO-8859-") and encoding != "ISO-8859-8-I":
+        return "iso8859-" + encoding[len("ISO-8859-") :]
+    if encoding.startswith("windows-125"):
+        return "cp" + encoding[len("windows-") :]
+    return _PYTHON_CODECS.get(encoding, "utf-8")
+
+
+def sent_encoding(headers: list[tuple[bytes, bytes]]) -> str:
+    """The Python codec of a page the responder has settled (`page_charset` applied):
+    its Content-Type then names the encoding its bytes are in."""
+    mime = extract_mime_type([value for key, value in headers if key == b"content-type"])
+    label = mime.parameters.get("charset") if mime is not None else None
+    return python_codec(encoding_for_label(label) or "UTF-8") if label else "utf-8"
+
+
 # -- the HTML standard's "prescan a byte stream to determine its encoding" -------------
 
 _META = re.compile(rb"<meta[\t\n\x0c\r /]", re.IGNORECASE)
