@@ -136,11 +136,26 @@ def find_leaks(
     page: bytes | str, refused: frozenset[str], document_url: str = "http://testserver/"
 ) -> list[Leak]:
     """Every leak in `page`, parsed as a browser with scripting on and one with it off."""
-    text = page.decode("utf-8", "replace") if isinstance(page, bytes) else page
+    text = browser_text(page) if isinstance(page, bytes) else page
     leaks: set[Leak] = set()
     for scripting in (True, False):
         _Reader(refused, scripting, leaks).document(text, [document_url], 0)
     return sorted(leaks, key=str)
+
+
+_BYTE_ORDER_MARKS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def browser_text(page: bytes) -> str:
+    """A page sent as UTF-8, decoded as a browser does: a byte order mark wins."""
+    for mark, encoding in _BYTE_ORDER_MARKS:
+        if page.startswith(mark):
+            return page[len(mark) :].decode(encoding, "replace")
+    return page.decode("utf-8", "replace")
 
 
 def resolve(value: str, base: str) -> ada_url.URL | None:
