@@ -262,14 +262,6 @@ async def test_gzip_encoded_html_passes_through_byte_for_byte() -> None:
 
 
 @pytest.mark.anyio
-async def test_utf16_html_passes_through_byte_for_byte() -> None:
-    body = "<html><body><p>Hi</p></body></html>".encode("utf-16")
-    await assert_passes_through(
-        one_piece(200, [(b"content-type", b"text/html; charset=utf-16")], body)
-    )
-
-
-@pytest.mark.anyio
 async def test_image_passes_through_byte_for_byte() -> None:
     body = b"\x89PNG\r\n\x1a\n</body>\x00\x01"
     await assert_passes_through(one_piece(200, [(b"content-type", b"image/png")], body))
@@ -339,7 +331,7 @@ async def test_server_sent_event_is_forwarded_before_the_app_sends_the_next_one(
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("scope_type", ["websocket", "lifespan"])
+@pytest.mark.parametrize("scope_type", ["lifespan"])  # websockets: see test_headers.py
 async def test_non_http_scope_reaches_the_app_untouched(scope_type: str) -> None:
     seen: list[Any] = []
 

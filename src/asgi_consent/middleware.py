@@ -12,22 +12,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .assets import Assets
 from .banner import BannerRenderer
+from .charsets import page_charset
 from .config import ConfigError, ConsentConfig, check_option_names
 from .cookie import Consent, ConsentCodec
 from .endpoints import ConsentEndpoints
+from .headers import HeaderFilter, websocket_send
+from .headers import edit_page_headers as _edit_page_headers
 from .locales import choose_language
+from .mime import scan_response
 from .rewrite import HtmlRewriter, RewritePlan
 from .rules import TrackerRules
+from .transcoding import Transcoder
+from .urls import Url, parse_url
 
 logger = logging.getLogger("asgi_consent")
 
-_HTML_TYPES = (b"text/html", b"application/xhtml+xml")
-# Charsets in which every ASCII byte means that ASCII character (so byte-level
-# matching of tags is sound). UTF-16/32 and EBCDIC pages pass through untouched.
-_ASCII_COMPATIBLE = re.compile(
-    rb"(?:utf-?8|us-ascii|ascii|iso-?8859-\d+|latin-?1|windows-125\d|cp125\d|koi8-[ru]"
-    rb"|gb2312|gbk|gb18030|big5|euc-jp|euc-kr|shift_jis|sjis|tis-620|x-user-defined)"
-)
 _NONCE = re.compile(rb"'nonce-([A-Za-z0-9+/=_-]+)'")
 _CONSENT_MODE = {
     "analytics": ("analytics_storage",),
@@ -66,11 +65,18 @@ class ConsentMiddleware:
         self.endpoints = ConsentEndpoints(config, self.codec, self.rules, self.banner, self.assets)
         self._prefix = config.endpoint_prefix
         self._categories = frozenset(config.category_names)
-        self._tracker_cookie_check = self.rules.cookie_category
-        self._languages: dict[bytes, str] = {}  # Accept-Language -> banner language
+        self.headers = HeaderFilter(
+            self.rules, self.codec.cookie_name, config.cookie_parent_domains
+        )
+        # Accept-Language -> banner language; short headers only, so bounded in bytes
+        self._languages: dict[bytes, str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "websocket":  # its handshake may set cookies too
+                consent = self.codec.deferred(scope["headers"])
+                scope.setdefault("state", {})["consent"] = consent
+                send = websocket_send(self.headers, consent, lambda: _document_url(scope), send)
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
@@ -146,10 +152,11 @@ class ConsentMiddleware:
         accept = next((v for k, v in scope["headers"] if k == b"accept-language"), b"")
         language = self._languages.get(accept)
         if language is None:
-            if len(self._languages) > 1024:  # bounded: headers come from visitors
-                self._languages.clear()
             language = choose_language(cfg, Request(scope))
-            self._languages[accept] = language
+            if len(accept) <= 256:  # real headers are short; visitors may send megabytes
+                if len(self._languages) >= 1024:  # so at most ~300 KB
+                    self._languages.clear()
+                self._languages[accept] = language
         return language
 
     def _consent_mode_default(self, consent: Consent, nonce: str | None) -> bytes:
@@ -164,10 +171,13 @@ class ConsentMiddleware:
             f' data-consent-state="{" ".join(states)}"{nonce_attr}></script>'
         ).encode()
 
-    def refused_cookie(self, name: str, consent: Consent) -> bool:
-        """Whether a Set-Cookie for `name` must be dropped for this visitor."""
-        category = self._tracker_cookie_check(name)
-        return category is not None and not consent.allows(category)
+
+def _document_url(scope: Scope) -> Url | None:
+    """The page's own URL, as the browser has it: the base of its relative URLs."""
+    host = next((v for k, v in scope["headers"] if k == b"host"), b"")
+    scheme = scope.get("scheme", "http")
+    path = _page_path(scope)
+    return parse_url(f"{scheme}://{host.decode('latin-1')}{path}") if host else None
 
 
 def _page_path(scope: Scope) -> str:
@@ -189,24 +199,16 @@ def _csp_nonce(headers: list[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
-def _eligible(scope: Scope, status: int, content_type: bytes, encoding: bytes) -> bool:
-    """Whether a response is HTML we may rewrite."""
-    if scope["method"] == "HEAD" or status < 200 or status in (204, 206, 304):
-        return False
-    if encoding.strip().lower() not in (b"", b"identity"):
-        return False
-    media_type, _, params = content_type.lower().partition(b";")
-    if media_type.strip() not in _HTML_TYPES:
-        return False
-    charset = params.partition(b"charset=")[2].split(b";")[0].strip(b" \t\"'")
-    return not charset or _ASCII_COMPATIBLE.fullmatch(charset) is not None
-
-
 class _Responder:
     """Wraps `send` for one request. Holds back `http.response.start` until the first
-    body message, so that Content-Length can be set for one-piece bodies."""
+    body message: the page's encoding (and, without a Content-Type, whether it is HTML at
+    all) is decided on its first bytes, and Content-Length can be set for one-piece
+    bodies."""
 
-    __slots__ = ("_mw", "_scope", "_consent", "_send", "_start", "_rewriter", "_passthrough")
+    __slots__ = (
+        "_mw", "_scope", "_consent", "_send", "_start", "_rewriter", "_passthrough",
+        "_sniff", "_held", "_transcoder",
+    )  # fmt: skip
 
     def __init__(self, mw: ConsentMiddleware, scope: Scope, consent: Consent, send: Send) -> None:
         self._mw = mw
@@ -216,33 +218,40 @@ class _Responder:
         self._start: Message | None = None
         self._rewriter: HtmlRewriter | None = None
         self._passthrough = True
+        self._sniff = False  # no Content-Type: HTML only if the first bytes sniff as HTML
+        self._held = b""  # the first body bytes while fewer than a byte order mark
+        self._transcoder: Transcoder | None = None
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
         if kind == "http.response.start":
-            # ASGI asks for lower-case header names; some apps (Django) send
-            # "Content-Type". One pass to learn what we need to know.
-            content_type = encoding = b""
-            cookies = False
-            for key, value in message.get("headers", ()):
-                key = key.lower()
-                if key == b"content-type":
-                    content_type = value
-                elif key == b"set-cookie":
-                    cookies = True
-                elif key == b"content-encoding":
-                    encoding = value
-            eligible = _eligible(self._scope, message["status"], content_type, encoding)
-            if cookies or eligible:  # headers we will edit: normalised names
-                headers = [(key.lower(), value) for key, value in message["headers"]]
-                message["headers"] = self._drop_refused_cookies(headers) if cookies else headers
-            if eligible:
+            headers = message.get("headers") or []
+            page, filtered = scan_response(self._scope["method"], message["status"], headers)
+            message["headers"] = self._mw.headers.response(
+                self._scope,
+                self._consent,
+                headers,
+                base=lambda: _document_url(self._scope),
+                page=page is not None,
+                filtered=filtered,
+            )
+            if page is not None:
                 self._start = message
+                self._sniff = page == "sniff"
                 self._passthrough = False
                 return
             await self._send(message)
             return
+        if kind == "http.response.early_hint":  # 103: Link headers fetched before the page
+            links = self._mw.headers.links(
+                message.get("links", ()), self._consent, lambda: _document_url(self._scope)
+            )
+            if links:
+                await self._send({**message, "links": links})
+            return
         if self._passthrough:
+            if self._transcoder is not None and kind == "http.response.body":
+                message = _transcoded(self._transcoder, message)  # a page given up mid-way
             await self._send(message)
             return
         if kind != "http.response.body":
@@ -252,25 +261,45 @@ class _Responder:
             if self._start is not None:
                 start, self._start = self._start, None
                 await self._send(start)
+                if self._held:
+                    await self._send(_body_message(self._held, more=True))
             elif self._rewriter is not None:  # mid-page: what the rewriter holds goes first
                 held = self._rewriter.finish()
                 self._rewriter = None
                 await self._send({"type": "http.response.body", "body": held, "more_body": True})
             await self._send(message)
             return
+        if self._start is not None:
+            first = await self._first_body(self._start, message)
+            if first is None:
+                return
+            message = first
+        if self._transcoder is not None:
+            message = _transcoded(self._transcoder, message)
         await self._body(message)
 
-    def _drop_refused_cookies(
-        self, headers: list[tuple[bytes, bytes]]
-    ) -> list[tuple[bytes, bytes]]:
-        kept = []
-        for key, value in headers:
-            if key == b"set-cookie":
-                name = value.split(b"=", 1)[0].strip().decode("latin-1")
-                if self._mw.refused_cookie(name, self._consent):
-                    continue
-            kept.append((key, value))
-        return kept
+    async def _first_body(self, start: Message, message: Message) -> Message | None:
+        """The first body message, once the page is decided on it; None when it was
+        held (too short to decide) or sent on untouched (not a page after all)."""
+        held, self._held = self._held, b""
+        body = held + message.get("body", b"")
+        more = message.get("more_body", False)
+        if more and len(body) < 3:  # a byte order mark needs 3 bytes: wait for them
+            self._held = body
+            return None
+        if held:
+            message = _body_message(body, more=more)
+        decided = page_charset(start["headers"], body, sniff=self._sniff, complete=not more)
+        if decided is None:
+            self._start = None
+            self._passthrough = True
+            await self._send(start)
+            await self._send(message)
+            return None
+        content_type, self._transcoder = decided
+        if content_type is not None:
+            MutableHeaders(scope=start)["content-type"] = content_type.decode("latin-1")
+        return message
 
     async def _body(self, message: Message) -> None:
         more = message.get("more_body", False)
@@ -304,46 +333,10 @@ class _Responder:
             await self._send({"type": "http.response.body", "body": out, "more_body": True})
 
 
-# Validators of the app's bytes no longer describe what we send.
-_STALE_HEADERS = frozenset({b"etag", b"accept-ranges", b"content-md5"})
+def _body_message(body: bytes, *, more: bool) -> Message:
+    return {"type": "http.response.body", "body": body, "more_body": more}
 
 
-def _edit_page_headers(start: Message, length: int | None) -> None:
-    """Headers of a page we rewrite, edited in place in one pass: private caching, no
-    stale validators, Content-Length only for a one-piece body, then Vary: Cookie.
-    Repeated headers (Set-Cookie) are kept."""
-    kept: list[tuple[bytes, bytes]] = []
-    cache_control = content_length = False
-    directives = b", ".join(v for k, v in start["headers"] if k == b"cache-control")
-    for key, value in start["headers"]:
-        if key == b"cache-control":
-            if not cache_control:  # every Cache-Control header, merged into the first
-                kept.append((key, _private(directives)))
-                cache_control = True
-        elif key == b"content-length":
-            if length is not None and not content_length:
-                kept.append((key, str(length).encode()))
-                content_length = True
-        elif key not in _STALE_HEADERS:
-            kept.append((key, value))
-    start["headers"] = kept
-    headers = MutableHeaders(scope=start)
-    headers.add_vary_header("Cookie")
-    if not cache_control:
-        headers.append("cache-control", "private")
-    if length is not None and not content_length:
-        headers.append("content-length", str(length))
-
-
-def _private(current: bytes) -> bytes:
-    """This page differs per visitor: no shared cache may keep it."""
-    directives = [d.strip() for d in current.decode("latin-1").split(",") if d.strip()]
-    lowered = [d.lower() for d in directives]
-    if "no-store" in lowered or "private" in lowered:
-        return current
-    kept = [
-        d
-        for d, low in zip(directives, lowered, strict=True)
-        if low != "public" and not low.startswith("s-maxage")
-    ]
-    return ", ".join(["private", *kept]).encode("latin-1")
+def _transcoded(transcoder: Transcoder, message: Message) -> Message:
+    more = message.get("more_body", False)
+    return _body_message(transcoder.feed(message.get("body", b""), not more), more=more)
