@@ -38,7 +38,7 @@ def inline_category(snippet: str, rules: TrackerRules = RULES) -> str | None:
     plan = RewritePlan(granted=frozenset(), blocked=EVERY_CATEGORY, rules=rules)
     rewriter = HtmlRewriter(plan)
     out = rewriter.feed(f"<script>{snippet}</script>".encode()) + rewriter.finish()
-    found = re.match(rb'<script type="text/plain" data-consent="([a-z]+)">', out)
+    found = re.match(rb'<script type="text/plain" data-consent="([a-z ]+)">', out)
     return found.group(1).decode() if found else None
 
 
@@ -116,10 +116,11 @@ def test_catalogue_inline_marker_neutralises_a_snippet_with_its_category(
     tracker: Any, marker: str
 ) -> None:
     # Both the catalogue spelling and the upper-case one: the match ignores case. A
-    # marker listed by several entries reports the first (the stricter category).
+    # marker listed by several entries reports the first (the stricter category); a
+    # marker that names a host shared by entries of two categories waits for both.
     first = next(t for t in CATALOGUE if marker.lower() in (m.lower() for m in t.inline_markers))
-    assert inline_category(f"/* */ {marker} /* */") == first.category
-    assert inline_category(marker.upper()) == first.category
+    assert first.category in (inline_category(f"/* */ {marker} /* */") or "").split()
+    assert first.category in (inline_category(marker.upper()) or "").split()
 
 
 @pytest.mark.parametrize("tracker", CATALOGUE, ids=lambda t: t.name)

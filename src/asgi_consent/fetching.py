@@ -8,8 +8,10 @@ one tag: the consent categories it needs before it may load anything.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 from .css import css_urls
 from .rules import TrackerRules
@@ -59,6 +61,7 @@ ELEMENT_ATTRIBUTES: dict[bytes, dict[bytes, int]] = {
 ANY_ELEMENT = {b"style": CSS, b"attributionsrc": URL_LIST}
 FOREIGN_ELEMENT = {b"href": URL, b"xlink:href": URL, b"style": CSS, b"attributionsrc": URL_LIST}
 PREFIX = b"data-consent-"
+STASHED_CSS = b"data-consent-css"
 # Attributes consent.js gives back their name on waking: fetching them is deferred only.
 _SPACES = " \t\n\f\r"
 _CONNECT_RELS = frozenset({"preconnect", "dns-prefetch"})
@@ -87,6 +90,8 @@ class Context:
 
 def attribute_kind(tag_name: bytes, attribute: bytes, foreign: bool) -> int | None:
     """How `attribute` of `tag_name` fetches, or None if it does not."""
+    if attribute == STASHED_CSS:
+        return CSS  # consent.js puts it back into the <style>
     if attribute.startswith(PREFIX):
         attribute = attribute[len(PREFIX) :]  # consent.js would turn it back into this
     if attribute.startswith(b"on") and len(attribute) > 2:
@@ -108,7 +113,14 @@ def url_categories(value: str, ctx: Context, *, host_only: bool = False) -> set[
     """The categories one URL (attribute text, already decoded) needs."""
     if ctx.skip_relative and is_relative(value):
         return set()  # a path on this site, which no entry names
-    url = parse_url(value, ctx.base_url)
+    found = _resolved_categories(value, ctx.base_url, ctx, host_only)
+    if ctx.base is not None:  # read against the page's own URL too: fail closed
+        found |= _resolved_categories(value, ctx.document_url, ctx, host_only)
+    return found
+
+
+def _resolved_categories(value: str, base: Url | None, ctx: Context, host_only: bool) -> set[str]:
+    url = parse_url(value, base)
     if url is None:
         # Refused by the browser, or a host we cannot read (a code point newer than our
         # Unicode tables): either way we cannot say it is safe.
@@ -118,7 +130,7 @@ def url_categories(value: str, ctx: Context, *, host_only: bool = False) -> set[
         return set(ctx.rules.inline_categories(code.encode("utf-8", "replace")))
     found = ctx.rules.match_host(url) if host_only else ctx.rules.match_url(url)
     if found is None:
-        return set()
+        return set(ctx.rules.host_categories(url))
     ctx.provider = found.provider
     return {found.category}
 
@@ -150,18 +162,23 @@ def _frame_categories(value: str, ctx: Context) -> set[str]:
     found = url_categories(value, ctx)
     url = parse_url(value, ctx.base_url)
     if url is not None and url.scheme == "data":
+        # The URL standard drops tabs and newlines; Chromium keeps them inside a data:
+        # URL's body. Both readings are scanned.
         body = data_url_body(url.href())
         if body is None:
             return set(ctx.every_category)  # cannot read it: fail closed
         mime, payload = body
         if mime in _DOCUMENT_TYPES or "xml" in mime or "html" in mime:
             ctx.nested.append(payload)
+            written = unquote_to_bytes(value.partition(",")[2])
+            if written != payload and ";base64" not in value.partition(",")[0].lower():
+                ctx.nested.append(written)
     return found
 
 
-def _union(parts: object) -> set[str]:
+def _union(parts: Iterable[set[str]]) -> set[str]:
     out: set[str] = set()
-    for part in parts:  # type: ignore[attr-defined]
+    for part in parts:
         out |= part
     return out
 
@@ -195,11 +212,14 @@ _JS_TYPES = frozenset(
 RUNS, MARKED, INERT = 0, 1, 2
 
 
-def script_state(attrs: list[Attribute], buf: bytes, ctx: Context) -> int:
-    """RUNS if a browser runs this script; MARKED if it is inert but consent.js may wake
-    it (it names a category); INERT otherwise."""
+def script_state(tag: Tag, attrs: list[Attribute], ctx: Context) -> int:
+    """RUNS if a browser runs this script (or applies this style); MARKED if it is inert
+    but consent.js may wake it (it names a category); INERT otherwise."""
     kind = attribute(attrs, b"type")
-    if kind is None or _runs(decode(kind.value, ctx)):
+    if kind is None:
+        return RUNS
+    value = decode(kind.value, ctx)
+    if _runs(value) if tag.name == b"script" else value.strip(_SPACES).lower() in ("", "text/css"):
         return RUNS
     return MARKED if page_mark(attrs, ctx, script=True) else INERT
 
@@ -255,10 +275,25 @@ def _is_refresh(attrs: list[Attribute], ctx: Context) -> bool:
 
 def content_needs(tag: Tag, buf: bytes, ctx: Context) -> set[str]:
     """The categories the content of an inline <script> or <style> needs."""
-    if tag.content_end is None:
-        return set(ctx.every_category)  # too long to read: fail closed
-    body = buf[tag.end : tag.content_end]
+    span = content_span(tag, buf)
+    if span is None:
+        return set(ctx.every_category)  # too long or not text: fail closed
+    text = decode(buf[span[0] : span[1]], ctx) if tag.foreign else buf[span[0] : span[1]].decode(
+        ctx.encoding, "replace"
+    )
     if tag.name == b"script":
-        return set(ctx.rules.inline_categories(body))
-    text = body.decode(ctx.encoding, "replace")
+        return set(ctx.rules.inline_categories(text.encode("utf-8", "replace")))
     return _union(url_categories(u, ctx) for u in css_urls(text))
+
+
+def content_span(tag: Tag, buf: bytes) -> tuple[int, int] | None:
+    """Where the content of a <script> or <style> lies in `buf`, if it can be read: raw
+    text in HTML; in SVG, text up to its end tag when no "<" comes first (as in every
+    icon a design tool exports: markup there would be tags, not text)."""
+    if not tag.foreign:
+        return None if tag.content_end is None else (tag.end, tag.content_end)
+    closer = re.compile(rb"</" + re.escape(tag.name) + rb"[\t\n\f\r />]", re.I)
+    end = closer.search(buf, tag.end)
+    if end is None or b"<" in buf[tag.end : end.start()]:
+        return None
+    return tag.end, end.start()

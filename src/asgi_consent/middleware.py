@@ -12,14 +12,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .assets import Assets
 from .banner import BannerRenderer
-from .charsets import page_charset
+from .charsets import page_charset, sent_encoding
 from .config import ConfigError, ConsentConfig, check_option_names
 from .cookie import Consent, ConsentCodec
 from .endpoints import ConsentEndpoints
+from .fragments import fragment_request, return_path
 from .headers import HeaderFilter, websocket_send
 from .headers import edit_page_headers as _edit_page_headers
 from .locales import choose_language
-from .mime import scan_response
+from .mime import TURBO_STREAM, extract_mime_type, scan_response
 from .rewrite import HtmlRewriter, RewritePlan
 from .rules import TrackerRules
 from .transcoding import Transcoder
@@ -110,7 +111,11 @@ class ConsentMiddleware:
         granted = consent.categories  # `necessary` even before a choice
         blocked = self._categories - granted
         placeholder = None
-        next_path = _page_path(scope)
+        mime = extract_mime_type([value for key, value in headers if key == b"content-type"])
+        fragment = fragment_request(scope["headers"]) or (
+            mime is not None and mime.essence == TURBO_STREAM
+        )
+        next_path = (fragment and return_path(scope, cfg.trusted_origins)) or _page_path(scope)
         language = cfg.default_language
         if not decided or cfg.settings_button or blocked:
             language = self._language(scope)
@@ -143,6 +148,11 @@ class ConsentMiddleware:
             head_start=head_start,
             placeholder=placeholder,
             page_path=next_path,
+            document_url=_document_url(scope),
+            fragment=fragment,
+            xml=mime is not None and mime.essence == "application/xhtml+xml",
+            encoding=sent_encoding(headers),
+            cross_origin_insertion=_absolute_insertion(before_body_end, scope, self._prefix),
         )
 
     def _language(self, scope: Scope) -> str:
@@ -178,6 +188,15 @@ def _document_url(scope: Scope) -> Url | None:
     scheme = scope.get("scheme", "http")
     path = _page_path(scope)
     return parse_url(f"{scheme}://{host.decode('latin-1')}{path}") if host else None
+
+
+def _absolute_insertion(insertion: bytes, scope: Scope, prefix: str) -> bytes:
+    """Our insertion with its URLs pinned to this host, for a page whose <base href>
+    names another one (relative URLs would follow it)."""
+    host = next((v for k, v in scope["headers"] if k == b"host"), b"")
+    if not host or any(c in host for c in b'"<>\\/ '):
+        return b""
+    return insertion.replace(b'="' + prefix.encode(), b'="//' + host + prefix.encode())
 
 
 def _page_path(scope: Scope) -> str:

@@ -7,7 +7,9 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# Turbo Streams are HTML fragments (<turbo-stream><template>...) whose scripts Turbo runs.
+TURBO_STREAM = "text/vnd.turbo-stream.html"
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", TURBO_STREAM})
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _QUOTED_STRING_TEXT = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 _HTTP_WHITESPACE = "\t\n\r "

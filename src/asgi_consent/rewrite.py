@@ -248,6 +248,8 @@ class HtmlRewriter:
         if self._depth >= _NESTING_LIMIT:
             return set(self._ctx.every_category)
         sub = HtmlRewriter(self._nested_plan(), depth=self._depth + 1)
+        # A srcdoc document inherits its parent's base URL: both readings are kept.
+        sub._ctx.base, sub._ctx.skip_relative = self._ctx.base, self._ctx.skip_relative
         sub.rewrite_all(payload)
         return sub.found
 
@@ -257,7 +259,7 @@ class HtmlRewriter:
             granted=frozenset({NECESSARY}),
             blocked=self._ctx.every_category,
             rules=plan.rules,
-            document_url=self._ctx.base_url,
+            document_url=self._ctx.document_url,
         )
 
     def _finish(self, out: list[bytes]) -> None:
@@ -273,7 +275,7 @@ class HtmlRewriter:
             tail, self._tail = self._tail, None
             out.append(insertion)
             out.extend(tail)
-        else:
+        elif not self._scanner.eof_in_tag:  # appended there, it would finish the tag
             out.append(self._closer() + insertion)
 
     def _closer(self) -> bytes:

@@ -117,6 +117,12 @@ class TrackerRules:
             if self._marker_category
             else None
         )
+        # Tracker hosts named anywhere in code ("t.co" as a name, not inside "const.co").
+        self._host_category = {h.encode(): c for h, c in _hosts(trackers).items()}
+        hosts = sorted(self._host_category, key=len, reverse=True)
+        self._host_scan = re.compile(
+            rb"(?<![a-z0-9-])(?:" + b"|".join(map(re.escape, hosts)) + rb")(?![a-z0-9-])"
+        ).finditer
         # inline script body -> the categories of its markers, in text order
         self._inline_seen: dict[bytes, tuple[str, ...]] = {}
         self._cookie_exact = exact
@@ -132,6 +138,20 @@ class TrackerRules:
             if found:
                 return found
         return None
+
+    def host_categories(self, url: Url) -> frozenset[str]:
+        """Every category with an entry on the URL's host (or a parent domain): a URL on
+        a tracker's host that no path pattern names still reaches the tracker."""
+        parts = match_parts(url)
+        if parts is None:
+            return frozenset()
+        labels = parts[0].split(".")
+        found: set[str] = set()
+        for start in range(len(labels) - 1):
+            suffix = ".".join(labels[start:])
+            for table in self._tables.values():
+                found.update(match.category for _, match in table.by_host.get(suffix, ()))
+        return frozenset(found)
 
     def match_host(self, url: Url) -> Match | None:
         """The tracker whose host `url` names, whatever the path (preconnect hints)."""
@@ -165,7 +185,8 @@ class TrackerRules:
             text = body.lower()
             if b"\\" in text:
                 text = _JS_ESCAPE.sub(_unescape, text)
-            categories = (self._marker_category[m.group()] for m in self._marker_scan(text))
+            categories = [self._marker_category[m.group()] for m in self._marker_scan(text)]
+            categories += [self._host_category[m.group()] for m in self._host_scan(text)]
             found = tuple(dict.fromkeys(categories))
             if len(body) <= 2048:  # snippets repeat; big or per-request bodies are not kept
                 if len(self._inline_seen) >= 1024:  # bounded: at most ~2 MB
@@ -214,16 +235,21 @@ def _unescape(m: re.Match[bytes]) -> bytes:
 
 
 def _url_markers(tracker: Tracker) -> list[str]:
-    """A tracker's script URLs, and its other URLs that name a path, as inline markers:
-    a snippet that builds the URL in code still spells its host and path."""
+    """A tracker's script URLs as inline markers: a snippet that builds the URL in code
+    still spells its host and path."""
     out = []
     for pattern in tracker.script_urls:
         out.append(_marker_of(pattern))
-    for pattern in (*tracker.pixel_urls, *tracker.iframe_urls):
-        host, path = _split_pattern(pattern)
-        if path not in ("", "/"):
-            out.append(host + path)
     return out
+
+
+def _hosts(trackers: list[Tracker]) -> dict[str, str]:
+    """Every catalogued host and its (first) category, for finding hosts named in code."""
+    hosts: dict[str, str] = {}
+    for tracker in trackers:
+        for pattern in (*tracker.script_urls, *tracker.pixel_urls, *tracker.iframe_urls):
+            hosts.setdefault(_split_pattern(pattern)[0], tracker.category)
+    return hosts
 
 
 def _marker_of(pattern: str) -> str:

@@ -157,6 +157,7 @@ class Scanner:
         self.long_tag: Tag | None = None
         self.long_state: LongTag | None = None
         self.open_at_eof = False  # the input ended inside a comment, tag or raw text
+        self.eof_in_tag = False  # ... inside a tag: anything appended would complete it
 
     def shift(self, n: int) -> None:
         if self.long_state is not None:
@@ -190,7 +191,8 @@ class Scanner:
 
     def _data(self, buf: Buffer, pos: int, final: bool, tags: list[Tag]) -> int:
         tree = self.tree
-        if self.skim and not (tree.foreign or tree.in_frameset or tree.frameset_ok):
+        waiting = len(buf) < self.retry_at  # an unfinished tag here: not read again yet
+        if self.skim and not (waiting or tree.foreign or tree.in_frameset or tree.frameset_ok):
             pos = skip(buf, pos, tree, guarded=self.skim == GUARDED)
         lt = buf.find(b"<", pos)
         end = len(buf)
@@ -283,7 +285,7 @@ class Scanner:
         m = _TAG_TAIL.match(buf, name_end)
         if m is None:
             if final:
-                self.open_at_eof = True
+                self.open_at_eof = self.eof_in_tag = True
                 return end  # EOF in a tag: the tag is dropped, and the rest is in it
             if end - lt > self.hold_limit:
                 return self._enter_long(buf, lt, name_start, name_end, is_end, tags)
@@ -342,7 +344,7 @@ class Scanner:
             tags.append(Tag(name, start, end, end, tag.is_end, long=LONG_ATTRIBUTE))
         if stop < 0:
             if final:
-                self.open_at_eof = True
+                self.open_at_eof = self.eof_in_tag = True
                 self.mode = DATA
                 return len(buf)
             return stop

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from .tree import VOID, TreeModel
+from .tree import TreeModel
 
 Buffer = bytes | bytearray
 

@@ -23,6 +23,7 @@ from .fetching import (
     Edit,
     attribute_kind,
     content_needs,
+    content_span,
     decode,
     page_mark,
     script_state,
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
     from .rewrite import RewritePlan
 
 _HIDDEN = b' hidden="hidden" data-consent-hidden=""'
+# A script with one of these loads it and runs no text of its own.
+_HTML_SOURCES = (b"src", b"data-src", b"data-consent-src")
+_SVG_SOURCES = (b"href", b"xlink:href", b"data-consent-href", b"data-consent-xlink:href")
 
 
 @dataclass(slots=True)
@@ -60,8 +64,9 @@ def decide_start_tag(
         return None
     attrs = tag.attributes(buf)
     script = tag.name == b"script"
-    state = script_state(attrs, buf, ctx) if script else RUNS
-    if script and state not in (RUNS, MARKED):
+    typed = tag.name in (b"script", b"style")
+    state = script_state(tag, attrs, ctx) if typed else RUNS
+    if typed and state not in (RUNS, MARKED):
         return None  # inert, and nothing of ours will wake it
     needed, live = tag_needs(tag, buf, ctx)
     if extra:
@@ -75,7 +80,8 @@ def decide_start_tag(
     refused = {c for c in required if plan.refuses(c)}
     if not refused:
         return _wake(tag, attrs, buf) if state == MARKED else None
-    edits = _hold(tag, attrs, live, required, state, ctx, claimed)
+    stash = _stash_css(tag, buf) if tag.name == b"style" and state == RUNS else []
+    edits = _hold(tag, attrs, live, required, state, ctx, claimed, stash)
     if not edits:
         return Decided(required, edits)  # already held back as we would hold it
     placed = attribute(attrs, b"data-consent-hidden") is not None
@@ -87,11 +93,23 @@ def decide_start_tag(
     return Decided(required, edits)
 
 
+def _stash_css(tag: Tag, buf: bytes) -> list[Edit]:
+    """A held <style> keeps its CSS in an attribute: Chromium fetches the @import of a
+    style element whatever its type or media. consent.js puts it back."""
+    span = content_span(tag, buf)
+    if span is None or span[0] == span[1]:
+        return []
+    css = escape_attr(buf[span[0] : span[1]])
+    # the first is merged into the tag's one insertion by _hold, so its order is fixed
+    return [(tag.name_end, tag.name_end, b' data-consent-css="' + css + b'"'), (*span, b"")]
+
+
 def _reads_content(tag: Tag, attrs: list[Attribute], buf: bytes, ctx: Context) -> bool:
-    if tag.foreign:
+    if tag.foreign and tag.self_closing(buf):
         return False
     if tag.name == b"script":
-        return not any(a.name in (b"src", b"data-src", b"data-consent-src") for a in attrs)
+        sources = _SVG_SOURCES if tag.foreign else _HTML_SOURCES
+        return not any(a.name in sources for a in attrs)
     if tag.name == b"style":
         kind = attribute(attrs, b"type")
         return kind is None or decode(kind.value, ctx).strip().lower() in ("", "text/css")
@@ -106,10 +124,11 @@ def _hold(
     state: int,
     ctx: Context,
     claimed: set[str],
+    stash: list[Edit],
 ) -> list[Edit]:
     edits: list[Edit] = []
     inserted = b""
-    typed = tag.name == b"script" or (tag.name == b"style" and not tag.foreign)
+    typed = tag.name in (b"script", b"style")  # SVG's too: a type not CSS/JS turns them off
     if typed and state == RUNS:
         inserted += b' type="text/plain"'
         edits += [
@@ -126,6 +145,9 @@ def _hold(
             (a.name_start, a.name_end, PREFIX + a.name) for a in attrs if a.name == b"http-equiv"
         ]
     edits += [(a.name_start, a.name_end, PREFIX + a.name) for a in live]
+    if stash:
+        inserted += stash[0][2]
+        edits += stash[1:]
     if inserted:
         edits.append((tag.name_end, tag.name_end, inserted))
     return edits
@@ -162,7 +184,7 @@ def _base(tag: Tag, buf: bytes, ctx: Context, plan: RewritePlan) -> Decided | No
     needed, live = tag_needs(tag, buf, ctx)
     refused = {c for c in needed if plan.refuses(c)}
     if refused:
-        edits = _hold(tag, tag.attributes(buf), live, needed, RUNS, ctx, set())
+        edits = _hold(tag, tag.attributes(buf), live, needed, RUNS, ctx, set(), [])
         return Decided(needed, edits)
     if not ctx.base_seen:
         ctx.base_seen = True
@@ -175,7 +197,7 @@ def _base(tag: Tag, buf: bytes, ctx: Context, plan: RewritePlan) -> Decided | No
     return None
 
 
-_TABLE_NAMES = frozenset(ELEMENT_ATTRIBUTES)
+_TABLE_NAMES = frozenset(ELEMENT_ATTRIBUTES) | {b"style"}  # style: its content fetches
 _GENERIC = re.compile(rb"[\t\n\f\r /\"'](?:on|style|attributionsrc|data-consent-)", re.I)
 
 

@@ -106,7 +106,9 @@
     const type = typeOf(old);
     if (type) { fresh.setAttribute("type", type); }
     if (old.nonce) { fresh.nonce = old.nonce; }
-    fresh.textContent = old.textContent;
+    // A held style keeps its CSS in data-consent-css (its @import would be fetched).
+    const stashed = old.getAttribute("data-consent-css");
+    fresh.textContent = stashed !== null && !old.textContent ? stashed : old.textContent;
     return fresh;
   };
 
