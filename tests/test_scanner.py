@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from asgi_consent.scanner import GUARDED, Scanner, Tag
+from asgi_consent.scanner import GUARDED, Scanner
+from asgi_consent.tags import Tag
 
 WATCHED = {"img", "script", "iframe", "frame", "embed", "object", "style", "link", "video"}
 HTML_NS = "{http://www.w3.org/1999/xhtml}"

@@ -15,7 +15,7 @@ from urllib.parse import unquote, unquote_to_bytes
 
 from .css import css_urls
 from .rules import TrackerRules
-from .scanner import Attribute, Tag, attribute
+from .tags import Attribute, Tag, attribute
 from .urls import (
     Url,
     data_url_body,

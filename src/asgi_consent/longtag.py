@@ -49,63 +49,88 @@ class LongTag:
         `found`. Return the end of the tag (after ">"), or -(where to resume) - 1."""
         end = len(buf)
         while pos < end:
-            state = self.state
-            if state == BEFORE_NAME:
-                run = _run(_SEPARATORS, buf, pos)
-                self.slash = run > pos and buf[run - 1 : run] == b"/"
-                pos = run
-                if pos == end:
-                    break
-                if buf[pos : pos + 1] == b">":
-                    return pos + 1
-                self.name_start, self.state = pos, NAME
-                pos += 1  # the first byte of a name may be "=" or a quote
-            elif state in (NAME, LONG_NAME):
-                pos = _run(_NAME, buf, pos)
-                if pos == end:
-                    if state == NAME and pos - self.name_start > NAME_LIMIT:
-                        self.state = LONG_NAME
-                    break
-                if state == NAME:
-                    found.append((self.name_start, pos))
-                    self.names.append(bytes(buf[self.name_start : pos]).lower())
-                self.name_start, self.state = -1, AFTER_NAME
-            elif state == AFTER_NAME:
-                pos = _run(_SPACE, buf, pos)
-                if pos == end:
-                    break
-                byte = buf[pos : pos + 1]
-                if byte == b"=":
-                    self.state, pos = BEFORE_VALUE, pos + 1
-                elif byte == b">":
-                    return pos + 1
-                else:
-                    self.state = BEFORE_NAME
-            elif state == BEFORE_VALUE:
-                pos = _run(_SPACE, buf, pos)
-                if pos == end:
-                    break
-                byte = buf[pos : pos + 1]
-                if byte == b">":
-                    return pos + 1
-                if byte in (b'"', b"'"):
-                    self.state, pos = (DOUBLE if byte == b'"' else SINGLE), pos + 1
-                else:
-                    self.state = UNQUOTED
-            elif state in (DOUBLE, SINGLE):
-                close = buf.find(b'"' if state == DOUBLE else b"'", pos)
-                if close < 0:
-                    pos = end
-                    break
-                self.state, pos = BEFORE_NAME, close + 1
-            else:  # UNQUOTED
-                pos = _run(_UNQUOTED, buf, pos)
-                if pos == end:
-                    break
-                if buf[pos : pos + 1] == b">":
-                    return pos + 1
-                self.state = BEFORE_NAME
+            pos, closed = _STATES[self.state](self, buf, pos, found)
+            if closed:
+                return pos
         if final:
             return -end - 1
         hold = self.name_start if self.state == NAME else pos
         return -hold - 1
+
+    # Each state reads what it can from `pos`: (where it stopped, whether ">" ended the
+    # tag there). Stopping at the end of the buffer keeps the state for the next chunk.
+
+    def _before_name(self, buf: Buffer, pos: int, found: list[tuple[int, int]]) -> Step:
+        run = _run(_SEPARATORS, buf, pos)
+        self.slash = run > pos and buf[run - 1 : run] == b"/"
+        if run == len(buf):
+            return run, False
+        if buf[run : run + 1] == b">":
+            return run + 1, True
+        self.name_start, self.state = run, NAME
+        return run + 1, False  # the first byte of a name may be "=" or a quote
+
+    def _name(self, buf: Buffer, pos: int, found: list[tuple[int, int]]) -> Step:
+        pos = _run(_NAME, buf, pos)
+        if pos == len(buf):
+            if self.state == NAME and pos - self.name_start > NAME_LIMIT:
+                self.state = LONG_NAME
+            return pos, False
+        if self.state == NAME:
+            found.append((self.name_start, pos))
+            self.names.append(bytes(buf[self.name_start : pos]).lower())
+        self.name_start, self.state = -1, AFTER_NAME
+        return pos, False
+
+    def _after_name(self, buf: Buffer, pos: int, found: list[tuple[int, int]]) -> Step:
+        pos = _run(_SPACE, buf, pos)
+        byte = buf[pos : pos + 1]
+        if byte == b"=":
+            self.state = BEFORE_VALUE
+            return pos + 1, False
+        if byte == b">":
+            return pos + 1, True
+        if byte:
+            self.state = BEFORE_NAME
+        return pos, False
+
+    def _before_value(self, buf: Buffer, pos: int, found: list[tuple[int, int]]) -> Step:
+        pos = _run(_SPACE, buf, pos)
+        byte = buf[pos : pos + 1]
+        if byte == b">":
+            return pos + 1, True
+        if byte in (b'"', b"'"):
+            self.state = DOUBLE if byte == b'"' else SINGLE
+            return pos + 1, False
+        if byte:
+            self.state = UNQUOTED
+        return pos, False
+
+    def _quoted(self, buf: Buffer, pos: int, found: list[tuple[int, int]]) -> Step:
+        close = buf.find(b'"' if self.state == DOUBLE else b"'", pos)
+        if close < 0:
+            return len(buf), False
+        self.state = BEFORE_NAME
+        return close + 1, False
+
+    def _unquoted(self, buf: Buffer, pos: int, found: list[tuple[int, int]]) -> Step:
+        pos = _run(_UNQUOTED, buf, pos)
+        byte = buf[pos : pos + 1]
+        if byte == b">":
+            return pos + 1, True
+        if byte:
+            self.state = BEFORE_NAME
+        return pos, False
+
+
+Step = tuple[int, bool]
+_STATES = {
+    BEFORE_NAME: LongTag._before_name,
+    NAME: LongTag._name,
+    LONG_NAME: LongTag._name,
+    AFTER_NAME: LongTag._after_name,
+    BEFORE_VALUE: LongTag._before_value,
+    DOUBLE: LongTag._quoted,
+    SINGLE: LongTag._quoted,
+    UNQUOTED: LongTag._unquoted,
+}

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from .config import NECESSARY
 from .fetching import Context, Edit
 from .rules import TrackerRules
-from .scanner import ALL, GUARDED, LONG_ATTRIBUTE, LONG_END, LONG_START, Scanner, Tag
+from .scanner import ALL, GUARDED, LONG_ATTRIBUTE, LONG_END, LONG_START, Scanner
 from .tagdecision import decide_start_tag, held_unread, renamed_unread
+from .tags import Tag
 from .tree import RAWTEXT, SCRIPT
 from .urls import Url, absolute_url
 

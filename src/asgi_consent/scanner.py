@@ -16,13 +16,11 @@ buffer has doubled). Every byte is read a bounded number of times: linear time.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from .longtag import LongTag
 from .skim import skip
+from .tags import Attribute, Buffer, Tag, move_tag
 from .tree import PLAINTEXT, SCRIPT, TreeModel
-
-Buffer = bytes | bytearray  # the rewriter's growing input: scanned in place, never copied
 
 # A tag after its name, exactly as the tokenizer's attribute states read it: a quote
 # opens a value only right after "=", and ">" inside a quoted value does not end the tag.
@@ -33,10 +31,6 @@ _TAG_TAIL = re.compile(
     rb"""|(?![\t\n\f\r ]*+=)))*+>"""
 )
 _TAG_NAME = re.compile(rb"[^\t\n\f\r />]*+")
-_ATTRIBUTE = re.compile(
-    rb"""[\t\n\f\r /]*+([^\t\n\f\r />][^\t\n\f\r />=]*+)"""
-    rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"([^"]*+)"|'([^']*+)'|([^\t\n\f\r >]++)|(?=>)))?"""
-)
 _COMMENT_END = re.compile(rb"--!?>")
 _SCRIPT_NORMAL = re.compile(rb"<!--|</script[\t\n\f\r />]", re.I)
 _SCRIPT_ESCAPED = re.compile(rb"-->|</script[\t\n\f\r />]|<script[\t\n\f\r />]", re.I)
@@ -51,83 +45,6 @@ DATA, UNTIL, LONG = 0, 4, 5
 GUARDED, ALL = 1, 2  # what the fast path may step over (see skim.py)
 LONG_START, LONG_ATTRIBUTE, LONG_END = 1, 2, 3
 _CLOSERS = {closer: re.compile(re.escape(closer)) for closer in (b">", b"?>", b"]]>")}
-
-
-@dataclass(slots=True)
-class Attribute:
-    """One attribute as the tokenizer reads it: lower-case name, raw value bytes, and
-    where its name sits in the buffer (for renames)."""
-
-    name: bytes
-    value: bytes
-    name_start: int
-    name_end: int
-    unquoted_end: int = -1  # where an unquoted value ends (a "/" there is part of it)
-    end: int = -1  # just after the value (or the name, when there is no value)
-
-
-@dataclass(slots=True)
-class Tag:
-    """A complete start or end tag found in the buffer."""
-
-    name: bytes
-    start: int
-    end: int  # just after ">"
-    name_end: int
-    is_end: bool
-    foreign: bool = False  # a start tag that became an SVG or MathML element
-    content_end: int | None = None  # raw-text elements: where their content ends
-    closed: bool = True  # a raw-text element: its end tag was found (not the end of input)
-    long: int = 0  # a tag too long to hold: LONG_START, then LONG_ATTRIBUTE names, LONG_END
-    self_closing_flag: bool | None = None
-    _attributes: list[Attribute] | None = field(default=None, repr=False)
-
-    def attributes(self, buf: Buffer) -> list[Attribute]:
-        """Every attribute, duplicates included (the first of two equal names counts)."""
-        if self._attributes is None:
-            self._attributes = read_attributes(buf, self.name_end, self.end - 1)
-        return self._attributes
-
-    def self_closing(self, buf: Buffer) -> bool:
-        """The self-closing flag: "/>" where the "/" does not end an unquoted value."""
-        if self.self_closing_flag is not None:
-            return self.self_closing_flag
-        if buf[self.end - 2 : self.end - 1] != b"/" or self.end - 2 < self.name_end:
-            return False
-        attrs = self.attributes(buf)
-        return not attrs or attrs[-1].unquoted_end != self.end - 1
-
-
-def read_attributes(buf: Buffer, start: int, stop: int) -> list[Attribute]:
-    attrs = []
-    pos = start
-    while pos < stop:
-        m = _ATTRIBUTE.match(buf, pos, stop)
-        if m is None or m.end() == pos:
-            break
-        value = m.group(2)
-        unquoted_end = -1
-        if value is None:
-            value = m.group(3)
-            if value is None:
-                value = m.group(4) or b""
-                unquoted_end = m.end(4) if m.group(4) else -1
-        name_start, name_end = m.span(1)
-        attrs.append(
-            Attribute(
-                bytes(m.group(1)).lower(), bytes(value), name_start, name_end, unquoted_end, m.end()
-            )
-        )
-        pos = m.end()
-    return attrs
-
-
-def attribute(attrs: list[Attribute], name: bytes) -> Attribute | None:
-    """The attribute the DOM keeps for `name`: the first one."""
-    for attr in attrs:
-        if attr.name == name:
-            return attr
-    return None
 
 
 class Scanner:
@@ -165,7 +82,7 @@ class Scanner:
         self.search_from = max(0, self.search_from - n)
         self.retry_at = max(0, self.retry_at - n)
         if self.pending is not None:
-            _move(self.pending, -n)
+            move_tag(self.pending, -n)
 
     def scan(self, buf: Buffer, pos: int, final: bool) -> tuple[list[Tag], int]:
         tags: list[Tag] = []
@@ -428,11 +345,3 @@ class Scanner:
             else:  # "<script" inside an escaped section
                 self.script_state = 2
                 pos = found.end() - 1
-
-
-def _move(tag: Tag, delta: int) -> None:
-    tag.start += delta
-    tag.end += delta
-    tag.name_end += delta
-    if tag._attributes is not None:
-        tag._attributes = None

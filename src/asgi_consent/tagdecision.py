@@ -30,7 +30,7 @@ from .fetching import (
     tag_needs,
 )
 from .markup import escape_attr
-from .scanner import Attribute, Tag, attribute
+from .tags import Attribute, Tag, attribute
 from .urls import parse_url
 
 if TYPE_CHECKING:

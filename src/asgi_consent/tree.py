@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .scanner import Buffer, Tag
+    from .tags import Buffer, Tag
 
 RAWTEXT, SCRIPT, PLAINTEXT = 1, 2, 3
 FOREIGN, HTML_POINT, TEXT_POINT, HTML_INSIDE = 0, 1, 2, 3

@@ -12,12 +12,11 @@ data: bodies). Everything is pure, linear in its input and never raises.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from dataclasses import dataclass, replace
-from urllib.parse import unquote, unquote_to_bytes
+from urllib.parse import unquote
 
+from .attribute_urls import data_url_parts
 from .attribute_urls import meta_refresh_url as meta_refresh_url
 from .attribute_urls import srcset_urls as srcset_urls
 from .charrefs import decode_attribute as decode_attribute
@@ -350,47 +349,16 @@ def match_parts(url: Url) -> tuple[str, str] | None:
     return url.host.rstrip("."), unquote(target, errors="replace").lower()
 
 
-_MAX_DATA_BODY = 4 * 1024 * 1024
-_BASE64_TAIL = re.compile(r";\x20*base64$", re.IGNORECASE)
-_MIME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-
-
 def data_url_body(text: str) -> tuple[str, bytes] | None:
-    """(MIME type essence, body bytes) of a data: URL as fetch's data: URL processor reads
-    it; None if `text` is not a data: URL, its base64 is broken or the body passes 4 MB.
+    """(MIME type essence, body bytes) of a data: URL; None if `text` is not one, its
+    base64 is broken or the body passes 4 MB.
 
     Example: data_url_body("data:text/HTML;base64,PHA+") == ("text/html", b"<p>").
     """
     url = parse_url(text)
     if url is None or url.scheme != "data":
         return None
-    mime, comma, encoded = url.href()[5:].partition(",")
-    if not comma:
-        return None
-    body = unquote_to_bytes(encoded)
-    mime = mime.strip(" \t\n\f\r")
-    tail = _BASE64_TAIL.search(mime)
-    if tail:
-        decoded = _forgiving_base64(body)
-        if decoded is None:
-            return None
-        body, mime = decoded, mime[: tail.start()]
-    if len(body) > _MAX_DATA_BODY:
-        return None
-    essence = _MIME.fullmatch(mime.partition(";")[0].strip(" \t\n\r"))
-    return (essence.group().lower() if essence else "text/plain"), body
-
-
-def _forgiving_base64(data: bytes) -> bytes | None:
-    data = re.sub(rb"[\t\n\f\r ]+", b"", data)
-    if len(data) % 4 == 0 and data.endswith(b"="):
-        data = data[:-2] if data.endswith(b"==") else data[:-1]
-    if len(data) % 4 == 1 or re.search(rb"[^A-Za-z0-9+/]", data):
-        return None
-    try:
-        return base64.b64decode(data + b"=" * (-len(data) % 4))
-    except binascii.Error:
-        return None
+    return data_url_parts(url.href())
 
 
 def absolute_url(text: str) -> Url:

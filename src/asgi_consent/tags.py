@@ -1,0 +1,99 @@
+"""A tag as the scanner reports it, and its attributes as the tokenizer reads them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+Buffer = bytes | bytearray  # the rewriter's growing input: scanned in place, never copied
+
+_ATTRIBUTE = re.compile(
+    rb"""[\t\n\f\r /]*+([^\t\n\f\r />][^\t\n\f\r />=]*+)"""
+    rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"([^"]*+)"|'([^']*+)'|([^\t\n\f\r >]++)|(?=>)))?"""
+)
+
+
+@dataclass(slots=True)
+class Attribute:
+    """One attribute as the tokenizer reads it: lower-case name, raw value bytes, and
+    where its name sits in the buffer (for renames)."""
+
+    name: bytes
+    value: bytes
+    name_start: int
+    name_end: int
+    unquoted_end: int = -1  # where an unquoted value ends (a "/" there is part of it)
+    end: int = -1  # just after the value (or the name, when there is no value)
+
+
+@dataclass(slots=True)
+class Tag:
+    """A complete start or end tag found in the buffer."""
+
+    name: bytes
+    start: int
+    end: int  # just after ">"
+    name_end: int
+    is_end: bool
+    foreign: bool = False  # a start tag that became an SVG or MathML element
+    content_end: int | None = None  # raw-text elements: where their content ends
+    closed: bool = True  # a raw-text element: its end tag was found (not the end of input)
+    long: int = 0  # a tag too long to hold: LONG_START, then LONG_ATTRIBUTE names, LONG_END
+    self_closing_flag: bool | None = None
+    _attributes: list[Attribute] | None = field(default=None, repr=False)
+
+    def attributes(self, buf: Buffer) -> list[Attribute]:
+        """Every attribute, duplicates included (the first of two equal names counts)."""
+        if self._attributes is None:
+            self._attributes = read_attributes(buf, self.name_end, self.end - 1)
+        return self._attributes
+
+    def self_closing(self, buf: Buffer) -> bool:
+        """The self-closing flag: "/>" where the "/" does not end an unquoted value."""
+        if self.self_closing_flag is not None:
+            return self.self_closing_flag
+        if buf[self.end - 2 : self.end - 1] != b"/" or self.end - 2 < self.name_end:
+            return False
+        attrs = self.attributes(buf)
+        return not attrs or attrs[-1].unquoted_end != self.end - 1
+
+
+def read_attributes(buf: Buffer, start: int, stop: int) -> list[Attribute]:
+    attrs = []
+    pos = start
+    while pos < stop:
+        m = _ATTRIBUTE.match(buf, pos, stop)
+        if m is None or m.end() == pos:
+            break
+        value = m.group(2)
+        unquoted_end = -1
+        if value is None:
+            value = m.group(3)
+            if value is None:
+                value = m.group(4) or b""
+                unquoted_end = m.end(4) if m.group(4) else -1
+        name_start, name_end = m.span(1)
+        attrs.append(
+            Attribute(
+                bytes(m.group(1)).lower(), bytes(value), name_start, name_end, unquoted_end, m.end()
+            )
+        )
+        pos = m.end()
+    return attrs
+
+
+def attribute(attrs: list[Attribute], name: bytes) -> Attribute | None:
+    """The attribute the DOM keeps for `name`: the first one."""
+    for attr in attrs:
+        if attr.name == name:
+            return attr
+    return None
+
+
+def move_tag(tag: Tag, delta: int) -> None:
+    """Shift a tag's positions (the buffer lost bytes at its front)."""
+    tag.start += delta
+    tag.end += delta
+    tag.name_end += delta
+    if tag._attributes is not None:
+        tag._attributes = None
