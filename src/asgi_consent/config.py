@@ -16,6 +16,8 @@ from typing import Any, Literal, TypeAlias
 
 from starlette.requests import Request
 
+from .errors import ConfigError as ConfigError
+
 #: A text the visitor reads: one string, or one string per language code.
 Text: TypeAlias = str | Mapping[str, str]
 Position: TypeAlias = Literal["bottom", "corner", "modal"]
@@ -44,29 +46,6 @@ _THEME_KEYS = (
 # declaration or the rule, no url() that could leak a request.
 _SAFE_CSS_VALUE = re.compile(r"[A-Za-z0-9#%.,()\s'\"/+-]{1,120}")
 _CSS_FETCHES = re.compile(r"(?i)(url|image|image-set|cross-fade|element|src)\s*\(|//")
-
-
-class ConfigError(ValueError):
-    """A configuration value is missing or wrong.
-
-    `field` names the option, `value` is the bad value (masked for the secret key),
-    `source` tells where it came from (an environment variable, a key, a file).
-    """
-
-    def __init__(
-        self,
-        field: str,
-        value: object,
-        expected: str,
-        *,
-        source: str | None = None,
-    ) -> None:
-        self.field = field
-        self.value = "<hidden>" if "secret" in field else value
-        self.expected = expected
-        self.source = source
-        where = f" (from {source})" if source else ""
-        super().__init__(f"{field}{where}: expected {expected}, got {self.value!r}")
 
 
 @dataclass(frozen=True, slots=True)
