@@ -12,11 +12,16 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
-	# axe-core (npm) for the accessibility tests, kept out of the repo in .cache/
-	if command -v npm >/dev/null; then \
-		npm install --silent --no-audit --no-fund --prefix .cache/npm axe-core@4 htmx.org@2 @hotwired/turbo@8; \
-	else echo "npm not found: the accessibility tests will be skipped (CI installs it)"; fi
 	touch $@
+
+# Browser-side test tools from npm, kept out of the repo in .cache/: axe-core (accessibility
+# tests), htmx and Turbo (partial-update tests). Without npm those tests skip, except under CI.
+NPM_STAMP := .cache/npm/.installed
+$(NPM_STAMP): Makefile
+	if command -v npm >/dev/null; then \
+		npm install --silent --no-audit --no-fund --prefix .cache/npm \
+			axe-core@4 htmx.org@2 @hotwired/turbo@8 && touch $@; \
+	else echo "npm not found: the accessibility and htmx/Turbo tests will be skipped"; fi
 
 demo: $(VENV)/.installed
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m demo
@@ -29,7 +34,7 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy src
 
-pytest: $(VENV)/.installed
+pytest: $(VENV)/.installed $(NPM_STAMP)
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed
@@ -38,6 +43,7 @@ bench: $(VENV)/.installed
 
 fuzz: $(VENV)/.installed
 	$(PY) -m pip install --quiet atheris
+	$(PY) benchmarks/fuzz_blocking.py
 	$(PY) benchmarks/fuzz.py -max_total_time=$${FUZZ_SECONDS:-120}
 
 screenshots: $(VENV)/.installed
