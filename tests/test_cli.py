@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from asgi_consent.__main__ import main
+from asgi_consent.config import OPTION_NAMES, OPTIONS
 from conftest import SECRET
 
 OLD_SECRET = "an-older-secret-key-abcdef012345"
@@ -130,3 +131,36 @@ def test_check_config_without_a_command_is_a_usage_error(
         main([])
     assert exited.value.code == 2
     assert "usage: python -m asgi_consent" in capsys.readouterr().err
+
+
+def test_check_config_prints_every_option_of_the_table_in_order(
+    environ: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environ.setenv("CONSENT_SECRET_KEY", SECRET)
+    assert main(["check-config", "--env"]) == 0
+    assert list(_settings(capsys.readouterr().out)) == list(OPTION_NAMES)
+
+
+def test_options_lists_every_option_with_its_variable_toml_key_and_doc(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["options"]) == 0
+    out = capsys.readouterr().out
+    assert "expiry_days = 180\n  Days a choice is kept.\n" in out
+    assert "  whole number 1..3650; CONSENT_EXPIRY_DAYS, expiry-days\n" in out
+    for name, declared in OPTIONS.items():
+        assert f"\n  {declared.doc}\n" in out, name
+
+
+def test_options_names_the_variables_under_a_custom_prefix(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["options", "--prefix", "SHOP_"]) == 0
+    out = capsys.readouterr().out
+    assert "SHOP_SECRET_KEY, secret-key" in out
+    assert "CONSENT_EXPIRY" not in out
+
+
+def test_options_says_which_option_only_code_can_set(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["options"]) == 0
+    assert "callable(request) -> language code or None; code only\n" in capsys.readouterr().out

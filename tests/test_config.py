@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+import asgi_consent
 from asgi_consent import Category, ConfigError, ConsentConfig, ConsentMiddleware
+from asgi_consent.config import OPTION_NAMES, OPTIONS, TEXT_OPTIONS
+from asgi_consent.kinds import whole_number
+from asgi_consent.options import option
 from conftest import SECRET
 
 
@@ -432,3 +438,83 @@ def test_cookie_parent_domains_given_as_one_string_is_an_error() -> None:
 def test_cookie_parent_domains_are_kept_without_a_leading_dot_in_lower_case() -> None:
     config = ConsentConfig(secret_key=SECRET, cookie_parent_domains=[".Example.com"])
     assert config.cookie_parent_domains == ("example.com",)
+
+
+def test_a_none_among_cookie_parent_domains_is_an_error() -> None:
+    assert _error(cookie_parent_domains=["example.com", None]) == (
+        "cookie_parent_domains: expected a host name such as example.com, got None"
+    )
+
+
+def test_trusted_origins_given_as_one_string_is_an_error() -> None:
+    assert _error(trusted_origins="https://example.com") == (
+        "trusted_origins: expected a list of origins such as https://example.com, "
+        "got 'https://example.com'"
+    )
+
+
+# -- the option table ---------------------------------------------------------------
+
+
+def test_every_field_of_the_config_is_a_row_of_the_option_table() -> None:
+    assert OPTION_NAMES == tuple(f.name for f in dataclasses.fields(ConsentConfig))
+
+
+def test_the_options_that_are_texts_are_the_eight_banner_texts() -> None:
+    assert TEXT_OPTIONS == (
+        "title",
+        "message",
+        "accept_text",
+        "reject_text",
+        "preferences_text",
+        "save_text",
+        "policy_text",
+        "settings_text",
+    )
+
+
+@pytest.mark.parametrize("name", [n for n in OPTION_NAMES if n != "secret_key"])
+def test_the_default_of_every_option_passes_its_own_check(name: str) -> None:
+    declared = OPTIONS[name]
+    declared.kind.check(
+        name, declared.default, {"categories": ConsentConfig(secret_key=SECRET).categories}
+    )
+
+
+def test_every_option_has_a_one_line_doc() -> None:
+    assert {name for name, o in OPTIONS.items() if not o.doc or "\n" in o.doc} == set()
+
+
+def test_the_config_error_lives_at_the_bottom_and_is_re_exported_by_config() -> None:
+    from asgi_consent import config, errors
+
+    assert config.ConfigError is errors.ConfigError is asgi_consent.ConfigError
+
+
+@dataclass(frozen=True, eq=False)
+class _WithBannerDelay(ConsentConfig):
+    """A config with one more option, declared as every option is: one line."""
+
+    banner_delay: int = option(whole_number(0, 60), "Seconds before the banner.", default=0)
+
+
+def test_an_option_declared_in_a_subclass_is_checked() -> None:
+    with pytest.raises(ConfigError) as caught:
+        _WithBannerDelay(secret_key=SECRET, banner_delay=61)
+    assert str(caught.value) == "banner_delay: expected a whole number from 0 to 60, got 61"
+
+
+def test_an_option_declared_in_a_subclass_is_read_from_the_environment() -> None:
+    environ = {"CONSENT_SECRET_KEY": SECRET, "CONSENT_BANNER_DELAY": " 5 "}
+    assert _WithBannerDelay.from_env(environ=environ).banner_delay == 5
+
+
+def test_an_option_declared_in_a_subclass_is_suggested_for_a_typo() -> None:
+    with pytest.raises(ConfigError) as caught:
+        _WithBannerDelay.from_mapping({"secret_key": SECRET, "banner_dealy": 3})
+    assert "did you mean 'banner_delay'?" in str(caught.value)
+
+
+def test_replace_on_a_subclass_keeps_the_subclass_and_its_options() -> None:
+    config = _WithBannerDelay(secret_key=SECRET).replace(banner_delay=9)
+    assert (type(config), config.banner_delay) == (_WithBannerDelay, 9)

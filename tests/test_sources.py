@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from asgi_consent import Category, ConfigError, ConsentConfig
+from asgi_consent.config import OPTION_NAMES, OPTIONS, TEXT_OPTIONS
+from asgi_consent.options import name_of_toml_key
 from conftest import SECRET
 
 OLD_SECRET = "an-older-secret-key-abcdef012345"
@@ -416,3 +418,47 @@ def test_from_toml_never_shows_a_short_secret(tmp_path: Path) -> None:
         ConsentConfig.from_toml(path)
     assert str(caught.value).startswith("secret_key (from ")
     assert "tiny-secret" not in str(caught.value)
+
+
+# -- the option table and the class -------------------------------------------------------
+
+
+class _SiteConfig(ConsentConfig):
+    """A subclass a site might keep its own helpers on."""
+
+
+def test_from_env_builds_the_class_it_is_called_on() -> None:
+    config = _SiteConfig.from_env(environ={"CONSENT_SECRET_KEY": SECRET})
+    assert type(config) is _SiteConfig
+
+
+def test_from_mapping_builds_the_class_it_is_called_on() -> None:
+    assert type(_SiteConfig.from_mapping({"secret_key": SECRET})) is _SiteConfig
+
+
+def test_from_toml_builds_the_class_it_is_called_on(tmp_path: Path) -> None:
+    path = _toml(tmp_path, f'[tool.asgi-consent]\nsecret-key = "{SECRET}"\n')
+    assert type(_SiteConfig.from_toml(path)) is _SiteConfig
+
+
+@pytest.mark.parametrize("name", TEXT_OPTIONS)
+def test_every_text_option_reads_one_text_per_language_as_json(name: str) -> None:
+    config = _env(**{name: '{"en": "Hello", "FR": "Bonjour"}'})
+    assert dict(getattr(config, name)) == {"en": "Hello", "fr": "Bonjour"}
+
+
+@pytest.mark.parametrize("name", [n for n, o in OPTIONS.items() if o.kind.read is not None])
+def test_every_option_is_read_from_the_variable_its_row_names(name: str) -> None:
+    variable = OPTIONS[name].env_variable("SITE_")
+    wrong_for_every_kind = " {\\"
+    with pytest.raises(ConfigError) as caught:
+        ConsentConfig.from_env(
+            "SITE_", environ={"SITE_SECRET_KEY": SECRET, variable: wrong_for_every_kind}
+        )
+    assert caught.value.field.startswith(name)
+    assert caught.value.source == f"environment variable {variable}"
+
+
+@pytest.mark.parametrize("name", OPTION_NAMES)
+def test_every_option_is_read_from_the_toml_key_its_row_names(name: str) -> None:
+    assert name_of_toml_key(OPTIONS[name].toml_key) == name

@@ -1,107 +1,65 @@
-"""Loading a `ConsentConfig` from a mapping, environment variables or a TOML file.
+"""Loading a config from a mapping, environment variables or a TOML file.
 
-Every value is converted to the field's type here; `ConsentConfig` then validates it.
-Errors name the source (variable, key, file), the field and the bad value.
+Every loader takes the config class (`ConsentConfig` or a subclass) and reads its option
+table: which names exist, how a text spells each value, which options only code can set.
+The class then validates the values. Errors name the source (variable, key, file), the
+field and the bad value.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import tomllib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
-from .config import ConfigError, ConsentConfig, check_option_names
+from .errors import ConfigError
+from .options import (
+    Configurable,
+    Option,
+    Unreadable,
+    check_names,
+    name_of_env_variable,
+    name_of_toml_key,
+    options_of,
+)
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-# Options that cannot come from text (a callable).
-_CODE_ONLY = {"language_selector"}
-_INTS = {"expiry_days", "policy_revision", "max_body_size"}
-_BOOLS = {"settings_button", "honor_gpc", "consent_mode", "block_catalogue"}
-_LISTS = {"secret_key", "trusted_origins", "cookie_parent_domains"}
-_JSON = {"categories", "theme", "tracker_urls", "tracker_markers", "tracker_cookies"}
-_OPTIONAL = {"policy_url", "language", "cookie_domain"}
-# Texts: a plain string, or JSON {"en": ..., "de": ...} for one text per language.
-_TEXTS = {
-    "title",
-    "message",
-    "accept_text",
-    "reject_text",
-    "preferences_text",
-    "save_text",
-    "policy_text",
-    "settings_text",
-}
+C = TypeVar("C", bound=Configurable)
 
 
-def _kind(name: str) -> str:
-    """How a text value of option `name` is read."""
-    if name == "cookie_secure":
-        return "optional-bool"
-    for kind, names in (
-        ("int", _INTS),
-        ("bool", _BOOLS),
-        ("list", _LISTS),
-        ("json", _JSON),
-        ("text", _TEXTS),
-    ):
-        if name in names:
-            return kind
-    return "str"
+def _from_text(declared: Option, variable: str, raw: str, source: str) -> object:
+    if declared.kind.read is None:
+        raise ConfigError(declared.name, variable, "a callable set in code", source=source)
+    try:
+        return declared.kind.read(raw)
+    except Unreadable as error:
+        raise ConfigError(declared.name, raw, error.expected, source=source) from None
 
 
-def _from_text(name: str, raw: str, source: str) -> object:
-    kind = _kind(name)
-    value = raw.strip()
-    if kind == "int":
-        try:
-            return int(value)
-        except ValueError:
-            raise ConfigError(name, raw, "a whole number", source=source) from None
-    if kind in ("bool", "optional-bool"):
-        if kind == "optional-bool" and value.lower() in ("", "auto", "none"):
-            return None
-        if value.lower() in _TRUE:
-            return True
-        if value.lower() in _FALSE:
-            return False
-        raise ConfigError(name, raw, "true/false, 1/0, yes/no or on/off", source=source)
-    if kind == "list":
-        items = [item.strip() for item in value.split(",") if item.strip()]
-        return items[0] if name == "secret_key" and len(items) == 1 else items
-    if kind == "json" or (kind == "text" and value.startswith("{")):
-        try:
-            return json.loads(value)
-        except ValueError:
-            raise ConfigError(name, raw, "valid JSON", source=source) from None
-    if name in _OPTIONAL and not value:
-        return None
-    return raw
-
-
-def config_from_mapping(values: Mapping[str, Any], *, source: str = "mapping") -> ConsentConfig:
+def config_from_mapping(cls: type[C], values: Mapping[str, Any], *, source: str = "mapping") -> C:
+    """`cls` built from a mapping whose keys are option names in any case."""
     if not isinstance(values, Mapping):
         raise ConfigError("config", values, "a mapping of option names to values", source=source)
     options = {str(k).lower(): v for k, v in values.items()}
-    check_option_names(options, source=source)
-    return _build(options, source)
+    check_names(options, options_of(cls), source=source)
+    return _build(cls, options, source)
 
 
 def _build(
-    options: Mapping[str, Any], source: str, sources: Mapping[str, str] | None = None
-) -> ConsentConfig:
+    cls: type[C],
+    options: Mapping[str, Any],
+    source: str,
+    sources: Mapping[str, str] | None = None,
+) -> C:
     try:
-        return ConsentConfig(**options)
+        return cls(**options)
     except ConfigError as error:
         if error.source is None:
             field = error.field.split("[")[0].split(".")[0]
             where = (sources or {}).get(field, source)
             raise ConfigError(error.field, error.value, error.expected, source=where) from None
         raise
-    except TypeError as error:  # a value of a shape no field takes
+    except TypeError as error:  # a value of a shape no check expected
         raise ConfigError(
             "config", str(error), "values of the documented types", source=source
         ) from None
@@ -136,32 +94,35 @@ def read_env_file(path: str) -> dict[str, str]:
 
 
 def config_from_env(
+    cls: type[C],
     prefix: str = "CONSENT_",
     *,
     environ: Mapping[str, str] | None = None,
     env_file: str | None = None,
-) -> ConsentConfig:
+) -> C:
+    """`cls` built from the variables named `prefix` + option name, any case; a `.env`
+    file first, if given, and the real environment over it."""
     merged: dict[str, tuple[str, str]] = {}
     if env_file is not None:
         for key, value in read_env_file(env_file).items():
             merged[key] = (value, f"{env_file}: {key}")
     for key, value in (os.environ if environ is None else environ).items():
         merged[key] = (value, f"environment variable {key}")
+    table = options_of(cls)
     options: dict[str, object] = {}
     sources: dict[str, str] = {}
     for key, (raw, source) in merged.items():
         if not key.startswith(prefix):
             continue
-        name = key[len(prefix) :].lower()
-        if name in _CODE_ONLY:
-            raise ConfigError(name, key, "a callable set in code", source=source)
-        check_option_names([name], source=source)
-        options[name] = _from_text(name, raw, source)
+        name = name_of_env_variable(key, prefix)
+        check_names([name], table, source=source)
+        options[name] = _from_text(table[name], key, raw, source)
         sources[name] = source
-    return _build(options, f"environment ({prefix}*)", sources)
+    return _build(cls, options, f"environment ({prefix}*)", sources)
 
 
-def config_from_toml(path: str, *, table: str = "tool.asgi-consent") -> ConsentConfig:
+def config_from_toml(cls: type[C], path: str, *, table: str = "tool.asgi-consent") -> C:
+    """`cls` built from a table of a TOML file; keys may use `-` for `_`."""
     try:
         with open(path, "rb") as handle:
             document = tomllib.load(handle)
@@ -176,31 +137,10 @@ def config_from_toml(path: str, *, table: str = "tool.asgi-consent") -> ConsentC
         section = section[part]
     if not isinstance(section, Mapping):
         raise ConfigError("toml", path, f"a [{table}] table", source=path)
-    options = {str(k).replace("-", "_"): v for k, v in section.items()}
-    for name in options:
-        if name in _CODE_ONLY:
-            raise ConfigError(name, name, "a callable set in code", source=f"{path} [{table}]")
-    return config_from_mapping(options, source=f"{path} [{table}]")
-
-
-def describe(config: ConsentConfig) -> list[tuple[str, str]]:
-    """(option, effective value) pairs for display; the secret key is masked."""
-    rows = []
-    for f in dataclasses.fields(config):
-        value: object = getattr(config, f.name)
-        if f.name == "secret_key":
-            value = f"<{len(config.secret_keys)} key(s), hidden>"
-        elif isinstance(value, Mapping):
-            value = json.dumps(_plain(value), ensure_ascii=False)
-        rows.append((f.name, str(value)))
-    return rows
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
-    return value
+    source = f"{path} [{table}]"
+    options = {name_of_toml_key(str(k)): v for k, v in section.items()}
+    for name, declared in options_of(cls).items():
+        # TOML holds no code: say so rather than fail later on the value's type.
+        if declared.kind.read is None and name in options:
+            raise ConfigError(name, name, "a callable set in code", source=source)
+    return config_from_mapping(cls, options, source=source)
