@@ -11,7 +11,9 @@ import pytest
 from starlette.requests import Request
 
 from asgi_consent import ConsentConfig
+from asgi_consent.config import TEXT_OPTIONS
 from asgi_consent.locales import (
+    TEXT_KEYS,
     available_languages,
     choose_language,
     parse_accept_language,
@@ -250,3 +252,38 @@ def test_a_custom_category_label_is_picked_for_the_language() -> None:
 def test_built_in_category_labels_come_from_the_locale() -> None:
     texts = texts_for(_config(), "fr")
     assert texts.labels["analytics"] == "Mesure d’audience"
+
+
+# -- the option table ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", TEXT_OPTIONS)
+def test_a_language_any_text_option_has_a_text_for_can_be_chosen(name: str) -> None:
+    config = _config(**{name: {"en": "English", "ja": "日本語"}})
+    assert choose_language(config, _request("ja")) == "ja"
+
+
+def test_save_text_in_french_alone_makes_french_a_supported_language() -> None:
+    config = _config(save_text={"fr-ca": "Enregistrer"})
+    assert choose_language(config, _request("fr-CA")) == "fr-ca"
+
+
+@pytest.mark.parametrize("name", TEXT_OPTIONS)
+def test_every_text_option_is_picked_for_the_language(name: str) -> None:
+    config = _config(**{name: {"en": "English", "de": "Deutsch"}})
+    assert texts_for(config, "de")[name] == "Deutsch"
+
+
+def test_every_built_in_text_is_a_text_of_the_banner() -> None:
+    built_in = {key for key, value in _load("en").items() if isinstance(value, str)}
+    assert built_in - {"dir"} == set(TEXT_KEYS)
+
+
+def test_a_right_to_left_language_without_a_translation_is_right_to_left() -> None:
+    config = _config(title={"en": "Cookies", "fa": "کوکی‌ها"})
+    assert texts_for(config, "fa").direction == "rtl"
+
+
+def test_a_left_to_right_language_filled_in_from_arabic_follows_arabic() -> None:
+    texts = texts_for(_config(default_language="ar", title={"ja": "クッキー"}), "ja")
+    assert (texts["accept_text"], texts.direction) == (_load("ar")["accept_text"], "rtl")

@@ -15,25 +15,22 @@ from typing import Any
 
 from starlette.requests import Request
 
-from ..config import ConsentConfig, Text
+from ..config import TEXT_OPTIONS, ConsentConfig, Text
 
-TEXT_KEYS = (
-    "title",
-    "message",
-    "accept_text",
-    "reject_text",
-    "preferences_text",
-    "save_text",
-    "policy_text",
-    "settings_text",
+# Texts only the built-in translations give; the options' texts come first in `TEXT_KEYS`.
+_BUILT_IN_ONLY = (
     "withdraw_text",
     "preferences_title",
-    "close_text",
     "always_on_text",
     "gpc_notice",
     "placeholder_text",
     "placeholder_button",
 )
+#: Every text of a banner: each option that is a text, then the built-in-only ones.
+TEXT_KEYS = TEXT_OPTIONS + _BUILT_IN_ONLY
+# Written right to left; the primary subtag decides, for languages we have no
+# translation of too (a site's own Persian texts).
+RTL_LANGUAGES = frozenset({"ar", "he", "fa", "ur", "ps", "yi", "dv", "ckb"})
 
 
 @cache
@@ -109,7 +106,7 @@ def supported_languages(config: ConsentConfig) -> frozenset[str]:
 
 def _supported_languages(config: ConsentConfig) -> frozenset[str]:
     languages = set(available_languages())
-    for name in ("title", "message", "accept_text", "reject_text", "policy_text"):
+    for name in TEXT_OPTIONS:
         value = getattr(config, name)
         if isinstance(value, Mapping):
             languages.update(value)
@@ -150,7 +147,8 @@ def _texts(config: ConsentConfig, language: str) -> Texts:
     english = builtin("en")
     strings: dict[str, str] = {}
     for key in TEXT_KEYS:
-        own = _pick(getattr(config, key, None), language, config.default_language)
+        own = getattr(config, key) if key in TEXT_OPTIONS else None
+        own = _pick(own, language, config.default_language)
         strings[key] = own if own is not None else base.get(key, english[key])
     labels: dict[str, str] = {}
     descriptions: dict[str, str] = {}
@@ -162,7 +160,15 @@ def _texts(config: ConsentConfig, language: str) -> Texts:
         descriptions[category.name] = _pick(
             category.description, language, config.default_language
         ) or builtin_cat.get("description", "")
-    return Texts(language, base.get("dir", "ltr"), strings, labels, descriptions)
+    return Texts(language, _direction(language, base), strings, labels, descriptions)
+
+
+def _direction(language: str, base: Mapping[str, Any]) -> str:
+    """Right to left for a right-to-left language, whichever translation fills in."""
+    if language.split("-", 1)[0] in RTL_LANGUAGES:
+        return "rtl"
+    direction: str = base.get("dir", "ltr")
+    return direction
 
 
 def texts_for(config: ConsentConfig, language: str) -> Texts:
