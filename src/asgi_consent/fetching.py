@@ -96,11 +96,10 @@ def attribute_kind(tag_name: bytes, attribute: bytes, foreign: bool) -> int | No
         attribute = attribute[len(PREFIX) :]  # consent.js would turn it back into this
     if attribute.startswith(b"on") and len(attribute) > 2:
         return HANDLER
-    if foreign:
-        found = (
-            ELEMENT_ATTRIBUTES.get(tag_name, {}).get(attribute) if tag_name == b"script" else None
-        )
-        return found if found is not None else FOREIGN_ELEMENT.get(attribute)
+    if foreign:  # SVG/MathML: href fetches; the HTML readings count too (fail closed)
+        found = FOREIGN_ELEMENT.get(attribute)
+        if found is not None:
+            return found
     table = ELEMENT_ATTRIBUTES.get(tag_name)
     if table is not None:
         found = table.get(attribute)
@@ -214,14 +213,21 @@ RUNS, MARKED, INERT = 0, 1, 2
 
 def script_state(tag: Tag, attrs: list[Attribute], ctx: Context) -> int:
     """RUNS if a browser runs this script (or applies this style); MARKED if it is inert
-    but consent.js may wake it (it names a category); INERT otherwise."""
-    kind = attribute(attrs, b"type")
-    if kind is None:
-        return RUNS
-    value = decode(kind.value, ctx)
-    if _runs(value) if tag.name == b"script" else value.strip(_SPACES).lower() in ("", "text/css"):
+    but consent.js may wake it (it names a category); INERT otherwise.
+
+    Every `type` counts, not only the first the DOM keeps: Chromium's preload scanner
+    reads the last one and fetches the script's src when that one is JavaScript."""
+    types = [decode(a.value, ctx) for a in attrs if a.name == b"type"]
+    if not types or (tag.foreign and tag.name == b"script"):
+        return RUNS  # Chromium fetches an SVG script's href whatever its type
+    applies = _runs if tag.name == b"script" else _is_css
+    if any(applies(value) for value in types):
         return RUNS
     return MARKED if page_mark(attrs, ctx, script=True) else INERT
+
+
+def _is_css(style_type: str) -> bool:
+    return style_type.strip(_SPACES).lower() in ("", "text/css")
 
 
 def _runs(script_type: str) -> bool:
@@ -257,10 +263,8 @@ def tag_needs(tag: Tag, buf: bytes, ctx: Context) -> tuple[set[str], list[Attrib
             continue
         if kind == REFRESH and not _is_refresh(attrs, ctx):
             continue
-        rel = ""
-        if kind == LINK:
-            rel_attr = attribute(attrs, b"rel")
-            rel = decode(rel_attr.value, ctx).lower() if rel_attr is not None else ""
+        # every rel, not the first only: Chromium's preload scanner reads the last one
+        rel = " ".join(decode(a.value, ctx).lower() for a in attrs if a.name == b"rel")
         found = value_categories(kind, decode(attr.value, ctx), ctx, rel)
         needed |= found
         if not attr.name.startswith(PREFIX) and (found or kind not in (CSS, HANDLER)):
@@ -269,8 +273,11 @@ def tag_needs(tag: Tag, buf: bytes, ctx: Context) -> tuple[set[str], list[Attrib
 
 
 def _is_refresh(attrs: list[Attribute], ctx: Context) -> bool:
-    found = attribute(attrs, b"http-equiv")
-    return found is not None and decode(found.value, ctx).strip().lower() == "refresh"
+    return any(
+        decode(a.value, ctx).strip(_SPACES).lower() == "refresh"
+        for a in attrs
+        if a.name == b"http-equiv"
+    )
 
 
 def content_needs(tag: Tag, buf: bytes, ctx: Context) -> set[str]:

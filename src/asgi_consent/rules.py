@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .config import ConsentConfig
+from .memo import Memo
 from .trackers import CATALOGUE, Tracker
 from .urls import Url, absolute_url, match_parts, parse_url
 
@@ -123,8 +124,9 @@ class TrackerRules:
         self._host_scan = re.compile(
             rb"(?<![a-z0-9-])(?:" + b"|".join(map(re.escape, hosts)) + rb")(?![a-z0-9-])"
         ).finditer
-        # inline script body -> the categories of its markers, in text order
-        self._inline_seen: dict[bytes, tuple[str, ...]] = {}
+        # Inline script body -> the categories of its markers: snippets repeat on every
+        # page; big or per-request bodies are not kept.
+        self._inline: Memo[bytes, tuple[str, ...]] = Memo(size=1024, longest=2048)
         self._cookie_exact = exact
         self._cookie_prefixes = tuple(prefixes)
 
@@ -180,19 +182,18 @@ class TrackerRules:
         text order. JavaScript string escapes (`\\/`, `\\x2f`, `\\u002f`) are read first."""
         if self._marker_scan is None:
             return ()
-        found = self._inline_seen.get(body)
-        if found is None:
-            text = body.lower()
-            if b"\\" in text:
-                text = _JS_ESCAPE.sub(_unescape, text)
-            categories = [self._marker_category[m.group()] for m in self._marker_scan(text)]
+        return self._inline.get(body, self._inline_scan)
+
+    def _inline_scan(self, body: bytes) -> tuple[str, ...]:
+        assert self._marker_scan is not None  # checked by inline_categories
+        categories: list[str] = []
+        raw = body.lower()
+        # As written, and with JavaScript's escapes read: "\\/" is "/", but reading
+        # "com\\p" as "comp" would hide the end of a host name.
+        for text in (raw, _JS_ESCAPE.sub(_unescape, raw)) if b"\\" in raw else (raw,):
+            categories += [self._marker_category[m.group()] for m in self._marker_scan(text)]
             categories += [self._host_category[m.group()] for m in self._host_scan(text)]
-            found = tuple(dict.fromkeys(categories))
-            if len(body) <= 2048:  # snippets repeat; big or per-request bodies are not kept
-                if len(self._inline_seen) >= 1024:  # bounded: at most ~2 MB
-                    self._inline_seen.clear()
-                self._inline_seen[body] = found
-        return found
+        return tuple(dict.fromkeys(categories))
 
     def cookie_category(self, name: str) -> str | None:
         """The category a cookie name belongs to (`_ga` -> analytics), None if unknown."""
