@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from .config import NECESSARY
 from .fetching import Context, Edit
-from .rules import TrackerRules
+from .plan import Placeholder as Placeholder
+from .plan import RewritePlan as RewritePlan
 from .scanner import ALL, GUARDED, LONG_ATTRIBUTE, LONG_END, LONG_START, Scanner
 from .tagdecision import decide_start_tag, held_unread, renamed_unread
 from .tags import Tag
 from .tree import RAWTEXT, SCRIPT
-from .urls import Url, absolute_url
+from .urls import absolute_url
 
 logger = logging.getLogger("asgi_consent")
 
@@ -43,38 +42,6 @@ _DOCUMENT_TAGS = frozenset({b"html", b"head", b"body"})
 _READ_CONTENT = frozenset({b"script", b"style", b"noscript"})  # decisions read their content
 # A page whose own URL we do not know (no Host header) still resolves "//host/x.js".
 _SOMEWHERE = absolute_url("http://localhost/")
-
-#: (category, provider, next path) -> the click-to-load box shown instead of an iframe
-Placeholder = Callable[[str, str, str], bytes]
-
-
-@dataclass(frozen=True, slots=True)
-class RewritePlan:
-    """What to do to one response for one visitor."""
-
-    granted: frozenset[str]
-    blocked: frozenset[str]
-    rules: TrackerRules
-    before_body_end: bytes = b""
-    head_start: bytes = b""
-    placeholder: Placeholder | None = None
-    page_path: str = "/"
-    document_url: Url | None = None
-    fragment: bool = False  # the request says so (htmx, Turbo, Unpoly)
-    xml: bool = False
-    encoding: str = "utf-8"
-    cross_origin_insertion: bytes = b""  # our insertion when a <base> moves relative URLs
-
-    def refuses(self, category: str) -> bool:
-        """Whether markup of `category` must be held back: any category not granted,
-        also one we do not know (a typo in data-consent fails closed)."""
-        return category != NECESSARY and category not in self.granted
-
-    @property
-    def scans(self) -> bool:
-        """Whether every tag must be looked at (something to block or to put in <head>)."""
-        return bool(self.blocked or self.head_start)
-
 
 class HtmlRewriter:
     """Rewrites one HTML document, chunk by chunk: `feed()` each chunk, then `finish()`."""

@@ -34,7 +34,7 @@ from .tags import Attribute, Tag, attribute
 from .urls import parse_url
 
 if TYPE_CHECKING:
-    from .rewrite import RewritePlan
+    from .plan import RewritePlan
 
 _HIDDEN = b' hidden="hidden" data-consent-hidden=""'
 # A script with one of these loads it and runs no text of its own.

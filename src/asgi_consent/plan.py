@@ -1,0 +1,36 @@
+"""The plan for one response: what the rewriter holds back and what it inserts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .config import NECESSARY
+from .rules import TrackerRules
+from .urls import Url
+
+#: (category, provider, next path) -> the click-to-load box shown instead of an iframe
+Placeholder = Callable[[str, str, str], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class RewritePlan:
+    """What to do to one response for one visitor."""
+
+    granted: frozenset[str]
+    blocked: frozenset[str]
+    rules: TrackerRules
+    before_body_end: bytes = b""
+    head_start: bytes = b""
+    placeholder: Placeholder | None = None
+    page_path: str = "/"
+    document_url: Url | None = None
+    fragment: bool = False  # the request says so (htmx, Turbo, Unpoly)
+    xml: bool = False
+    encoding: str = "utf-8"
+    cross_origin_insertion: bytes = b""  # our insertion when a <base> moves relative URLs
+
+    def refuses(self, category: str) -> bool:
+        """Whether markup of `category` must be held back: any category not granted,
+        also one we do not know (a typo in data-consent fails closed)."""
+        return category != NECESSARY and category not in self.granted
