@@ -69,9 +69,9 @@ RESTORE = """<img id="srcset" data-consent="analytics"
   data-src="https://www.googletagmanager.com/vanilla.js"></script>
 <iframe data-consent="marketing"
   data-consent-srcdoc="<img src='https://www.facebook.com/srcdoc.gif'>"></iframe>
-<style type="text/plain" data-consent="marketing" data-consent-type="text/css">
-  @import url("https://www.facebook.com/import.css"); #styled {{ color: rgb(1, 2, 3); }}
-</style><p id="styled">styled</p>
+<style type="text/plain" data-consent="marketing" data-consent-type="text/css"
+  data-consent-css='@import url("https://www.facebook.com/import.css");
+  #styled {{ color: rgb(1, 2, 3); }}'></style><p id="styled">styled</p>
 <link data-consent="marketing" rel="stylesheet"
   data-consent-href="https://connect.facebook.net/sheet.css">
 <button id="handler" type="button" data-consent="analytics" data-consent-style="color: rgb(4, 5, 6)"
