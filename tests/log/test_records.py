@@ -1,0 +1,145 @@
+"""Records, banner versions, client pseudonymisation and open_store URLs."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from asgi_consent import ConfigError
+from asgi_consent.log import (
+    BannerVersion,
+    ConsentRecord,
+    SqliteStore,
+    open_store,
+    pseudonymise_client,
+)
+from asgi_consent.log.postgres import PostgresStore
+
+from .helpers import make_record
+
+
+@pytest.mark.parametrize(
+    ("host", "mode", "kept"),
+    [
+        ("203.0.113.77", "truncated", "203.0.113.0/24"),
+        ("2001:db8:abcd:12:1::5", "truncated", "2001:db8:abcd::/48"),
+        ("::ffff:198.51.100.9", "truncated", "198.51.100.0/24"),
+        ("2001:DB8:0::1", "full", "2001:db8::1"),
+        ("203.0.113.77", "full", "203.0.113.77"),
+        ("203.0.113.77", "none", None),
+        ("testclient", "truncated", None),
+        ("/run/app.sock", "full", None),
+        (None, "truncated", None),
+        ("1" * 10_000, "full", None),
+    ],
+)
+def test_client_addresses_are_pseudonymised_as_asked(
+    host: str | None, mode: str, kept: str | None
+) -> None:
+    assert pseudonymise_client(host, mode) == kept  # type: ignore[arg-type]
+
+
+def test_a_new_record_keeps_the_path_without_query_or_fragment() -> None:
+    record = make_record(path="/search?q=my+name#top")
+    assert record.path == "/search"
+
+
+def test_a_new_record_cuts_long_visitor_text() -> None:
+    record = make_record(path="/" + "a" * 100_000, user_agent="U" * 100_000)
+    assert len(record.path) == 2048
+    assert record.user_agent is not None and len(record.user_agent) == 512
+
+
+def test_a_new_record_sorts_categories_and_gets_a_fresh_id() -> None:
+    first, second = make_record(granted=["statistics", "analytics", "analytics"]), make_record()
+    assert first.granted == ("analytics", "statistics")
+    assert first.record_id != second.record_id and len(first.record_id) == 32
+
+
+def test_a_new_record_is_in_utc_with_microseconds() -> None:
+    paris = timezone(timedelta(hours=1))
+    record = make_record(recorded_at=datetime(2026, 3, 1, 13, 0, 0, 123456, tzinfo=paris))
+    assert record.recorded_at == datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    assert record.recorded_at.tzinfo == UTC
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"action": "like"},
+        {"method": "telepathy"},
+        {"consent_id": ""},
+        {"granted": ["two words"]},
+        {"recorded_at": datetime(2026, 1, 1)},
+    ],
+)
+def test_a_new_record_refuses_what_it_cannot_store(bad: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        make_record(**bad)
+
+
+def test_a_record_survives_its_dict_and_json() -> None:
+    record = make_record(user_agent="Mozilla", expires_at=None, client=None)
+    again = ConsentRecord.from_dict(json.loads(json.dumps(record.to_dict())))
+    assert again == record
+
+
+@pytest.mark.parametrize(
+    "broken", [{}, {"record_id": 5}, {"action": "like"}, {"recorded_at": "yesterday"}]
+)
+def test_from_dict_refuses_malformed_data(broken: dict[str, object]) -> None:
+    data = {**make_record().to_dict(), **broken} if broken else {}
+    with pytest.raises(ValueError):
+        ConsentRecord.from_dict(data)
+
+
+def test_a_banner_version_is_the_same_for_the_same_content_in_any_key_order() -> None:
+    one = BannerVersion.of({"texts": {"a": "Akzeptieren", "b": "x"}, "language": "de"})
+    two = BannerVersion.of({"language": "de", "texts": {"b": "x", "a": "Akzeptieren"}})
+    assert one == two and one.verify() and len(one.version_id) == 32
+    assert "Akzeptieren" in one.content and " " not in one.content
+
+
+def test_a_banner_version_changes_with_any_text() -> None:
+    one = BannerVersion.of({"texts": {"accept": "Accept all"}})
+    assert one != BannerVersion.of({"texts": {"accept": "Accept All"}})
+
+
+def test_an_edited_banner_version_no_longer_verifies() -> None:
+    one = BannerVersion.of({"texts": {"accept": "Accept all"}})
+    assert not BannerVersion(one.version_id, one.content.replace("all", "some")).verify()
+
+
+def test_open_store_reads_sqlite_urls_as_sqlalchemy_does() -> None:
+    assert repr(open_store("sqlite:///consent.db")) == "SqliteStore('consent.db')"
+    assert repr(open_store("sqlite:////var/lib/c.db")) == "SqliteStore('/var/lib/c.db')"
+    assert isinstance(open_store("sqlite:///:memory:"), SqliteStore)
+    assert Path("consent.db").exists() is False  # nothing opened until first use
+
+
+def test_open_store_reads_postgresql_urls_with_a_schema() -> None:
+    store = open_store("postgresql://app:pw@db.internal:5433/site?schema=audit")
+    assert isinstance(store, PostgresStore) and repr(store) == "PostgresStore(schema='audit')"
+    assert isinstance(open_store("postgres://app@db/site"), PostgresStore)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://root@localhost/db",
+        "consent.db",
+        "sqlite://consent.db",
+        "sqlite:///",
+        "sqlite:///consent.db?mode=ro",
+        "postgresql://",
+        "postgresql://app:hunter2@db/site?schema=Bad-Name",
+        "postgresql://app@db/site?statement_cache_size=lots",
+    ],
+)
+def test_open_store_names_consent_log_for_a_bad_url(url: str) -> None:
+    with pytest.raises(ConfigError, match="consent_log") as caught:
+        open_store(url)
+    assert "hunter2" not in str(caught.value)

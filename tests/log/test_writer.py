@@ -1,0 +1,219 @@
+"""The writer: group commit, spill when the store fails, replay exactly once, flush on close."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from asgi_consent.log import LogWriter, SqliteStore, Store
+
+from .helpers import BANNER, FlakyStore, all_records, make_record, wait_for
+
+pytestmark = pytest.mark.anyio
+
+
+def spill_lines(directory: Path) -> list[dict[str, object]]:
+    lines: list[dict[str, object]] = []
+    for path in sorted(directory.glob("*.jsonl")):
+        lines += [json.loads(line) for line in path.read_text().splitlines()]
+    return lines
+
+
+def spilled_ids(directory: Path) -> set[str]:
+    return {str(line["record"]["record_id"]) for line in spill_lines(directory) if "record" in line}  # type: ignore[index]
+
+
+@pytest.fixture
+async def flaky(tmp_path: Path) -> FlakyStore:
+    store = FlakyStore(SqliteStore(tmp_path / "consent.db"))
+    await store.inner.migrate()
+    return store
+
+
+def writer_for(store: Store, tmp_path: Path, **options: float) -> LogWriter:
+    options.setdefault("retry_interval", 0.05)
+    return LogWriter(store, tmp_path / "spill", **options)  # type: ignore[arg-type]
+
+
+async def test_many_concurrent_records_go_in_few_batches(flaky: FlakyStore, tmp_path: Path) -> None:
+    writer = writer_for(flaky, tmp_path)
+    await writer.start()
+    records = [make_record() for _ in range(400)]
+    outcomes = await asyncio.gather(*(writer.record(r, BANNER) for r in records))
+    await writer.close()
+    assert set(outcomes) == {"stored"}
+    assert sum(flaky.writes) == 400 and len(flaky.writes) <= 10
+    stored = await all_records(SqliteStore(tmp_path / "consent.db"))
+    assert sorted(r.record_id for r in stored) == sorted(r.record_id for r in records)
+
+
+async def test_a_batch_never_exceeds_max_batch(flaky: FlakyStore, tmp_path: Path) -> None:
+    writer = LogWriter(flaky, tmp_path / "spill", max_batch=7)
+    await asyncio.gather(*(writer.record(make_record()) for _ in range(50)))
+    await writer.close()
+    assert max(flaky.writes) <= 7 and sum(flaky.writes) == 50
+
+
+async def test_a_banner_version_is_sent_until_stored_then_no_more(
+    flaky: FlakyStore, tmp_path: Path
+) -> None:
+    sent: list[int] = []
+    inner_write = flaky.write
+
+    async def counting_write(records, banners):  # type: ignore[no-untyped-def]
+        sent.append(len(banners))
+        await inner_write(records, banners)
+
+    flaky.write = counting_write  # type: ignore[method-assign]
+    writer = writer_for(flaky, tmp_path)
+    for _ in range(3):
+        await writer.record(make_record(), BANNER)
+    await writer.close()
+    assert sent == [1, 0, 0]
+
+
+async def test_a_store_that_is_down_spills_and_replays_exactly_once_when_back(
+    flaky: FlakyStore, tmp_path: Path
+) -> None:
+    writer = writer_for(flaky, tmp_path)
+    await writer.start()
+    before = [make_record() for _ in range(5)]
+    for record in before:
+        assert await writer.record(record, BANNER) == "stored"
+    flaky.down = True
+    during = [make_record() for _ in range(60)]
+    outcomes = await asyncio.gather(*(writer.record(r, BANNER) for r in during))
+    assert set(outcomes) == {"spilled"}
+    assert spilled_ids(tmp_path / "spill") == {r.record_id for r in during}
+    flaky.down = False
+    await wait_for(lambda: writer.counts.replayed == 60)
+    await wait_for(lambda: not list((tmp_path / "spill").glob("*.jsonl")))
+    after = make_record()
+    assert await writer.record(after) == "stored"
+    await writer.close()
+    stored = [r.record_id for r in await all_records(flaky.inner)]
+    assert sorted(stored) == sorted(r.record_id for r in [*before, *during, after])
+    assert writer.counts.lost == 0
+
+
+async def test_a_store_that_hangs_costs_a_choice_at_most_the_commit_timeout(
+    flaky: FlakyStore, tmp_path: Path
+) -> None:
+    writer = writer_for(flaky, tmp_path, commit_timeout=0.1)
+    await writer.start()
+    flaky.hang = True
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await writer.record(make_record()) == "spilled"
+    assert loop.time() - started < 1.0
+    started = loop.time()
+    assert await writer.record(make_record()) == "spilled"
+    assert loop.time() - started < 0.1  # the store is left alone now: straight to the spill
+    flaky.hang = False
+    await wait_for(lambda: writer.counts.replayed == 2)
+    await writer.close()
+    assert len(await all_records(flaky.inner)) == 2
+
+
+async def test_a_batch_stored_but_reported_failed_is_kept_once(
+    flaky: FlakyStore, tmp_path: Path
+) -> None:
+    writer = writer_for(flaky, tmp_path)
+    flaky.fail_after_commit = True
+    records = [make_record() for _ in range(10)]
+    assert set(await asyncio.gather(*(writer.record(r) for r in records))) == {"spilled"}
+    flaky.fail_after_commit = False
+    await wait_for(lambda: writer.counts.replayed == 10)
+    await writer.close()
+    stored = [r.record_id for r in await all_records(flaky.inner)]
+    assert sorted(stored) == sorted(r.record_id for r in records)
+
+
+async def test_close_flushes_every_queued_record(flaky: FlakyStore, tmp_path: Path) -> None:
+    writer = writer_for(flaky, tmp_path)
+    records = [make_record() for _ in range(100)]
+    waiting = [asyncio.ensure_future(writer.record(r)) for r in records]
+    await asyncio.sleep(0)
+    await writer.close()
+    assert {task.result() for task in waiting} == {"stored"}
+    assert len(await all_records(SqliteStore(tmp_path / "consent.db"))) == 100
+
+
+async def test_close_with_the_store_down_keeps_the_records_in_the_spill_and_says_so(
+    flaky: FlakyStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    flaky.down = True
+    writer = writer_for(flaky, tmp_path)
+    records = [make_record() for _ in range(8)]
+    await asyncio.gather(*(writer.record(r) for r in records))
+    await writer.close()
+    assert spilled_ids(tmp_path / "spill") == {r.record_id for r in records}
+    assert "8 records wait in the spill" in caplog.text
+
+
+async def test_a_new_writer_replays_what_an_earlier_one_left_in_the_spill(
+    flaky: FlakyStore, tmp_path: Path
+) -> None:
+    flaky.down = True
+    first = writer_for(flaky, tmp_path)
+    records = [make_record() for _ in range(12)]
+    await asyncio.gather(*(first.record(r, BANNER) for r in records))
+    await first.close()
+    store = SqliteStore(tmp_path / "consent.db")
+    second = writer_for(store, tmp_path)
+    await second.start()
+    await wait_for(lambda: second.counts.replayed == 12)
+    assert not list((tmp_path / "spill").glob("*.jsonl"))
+    assert await store.banner_version(BANNER.version_id) == BANNER
+    await second.close()
+    check = SqliteStore(tmp_path / "consent.db")
+    assert len(await all_records(check)) == 12
+    await check.close()
+
+
+async def test_a_record_after_close_is_reported_lost(
+    flaky: FlakyStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer = writer_for(flaky, tmp_path)
+    await writer.close()
+    with caplog.at_level(logging.ERROR, logger="asgi_consent.log"):
+        assert await writer.record(make_record()) == "lost"
+    assert "1 record could not be written" in caplog.text
+
+
+async def test_a_cancelled_caller_does_not_withdraw_its_record(
+    flaky: FlakyStore, tmp_path: Path
+) -> None:
+    writer = writer_for(flaky, tmp_path)
+    record = make_record()
+    task = asyncio.ensure_future(writer.record(record))
+    await asyncio.sleep(0)
+    task.cancel()
+    await writer.close()
+    assert [r.record_id for r in await all_records(SqliteStore(tmp_path / "consent.db"))] == [
+        record.record_id
+    ]
+
+
+async def test_unreadable_spill_lines_are_set_aside_and_logged(
+    flaky: FlakyStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    flaky.down = True
+    first = writer_for(flaky, tmp_path)
+    await first.record(make_record())
+    await first.close()
+    (segment,) = (tmp_path / "spill").glob("*.jsonl")
+    with segment.open("a") as file:
+        file.write('{"record": {"record_id": "cut in the mid')
+    flaky.down = False
+    second = writer_for(flaky, tmp_path)
+    await second.start()
+    await wait_for(lambda: second.counts.replayed == 1)
+    await second.close()
+    assert "1 lines of a spill segment could not be read" in caplog.text
+    assert list((tmp_path / "spill").glob("*.unreadable"))
+    assert len(await all_records(flaky.inner)) == 1
