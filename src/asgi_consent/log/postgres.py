@@ -1,20 +1,26 @@
 """The consent log on PostgreSQL, for sites on many app servers (the `postgres` extra).
 
-Driver: asyncpg. Measured on this project's 2-core machine against a local
-PostgreSQL 15 (tests/log/bench_drivers.py; 300 interleaved rounds, a loaded machine),
-one transaction inserting a batch of 1 / 10 / 50 / 200 records with ON CONFLICT DO
-NOTHING, client CPU per batch (what the event loop pays, and the steadiest number):
+Driver: asyncpg. Measured with tests/log/bench_drivers.py on this project's 2-core
+machine (a busy one: load average 9) against a local PostgreSQL 15, 300 interleaved
+rounds of one transaction inserting a batch of 1 / 10 / 50 / 200 records with ON CONFLICT
+DO NOTHING. Milliseconds per batch, wall median / client CPU median (what the event loop
+pays, the steadiest number):
 
-    asyncpg  one INSERT ... SELECT FROM unnest($1::text[], ...)   0.26 0.29 0.45 1.00 ms
-    asyncpg  executemany in a transaction                       0.48 0.45 0.55 0.97 ms
-    psycopg 3.3 + psycopg_pool, executemany (pipelined)           0.52 0.60 0.99 2.21 ms
-    psycopg 3.3 + psycopg_pool, one INSERT from unnest            0.47 0.59 1.11 3.00 ms
+                                        1            10           50           200
+    durable commits (synchronous_commit on, the default)
+    asyncpg, one INSERT from unnest()   2.96 / 0.29  3.48 / 0.27  4.01 / 0.40  7.84 / 0.93
+    asyncpg, executemany                3.26 / 0.28  3.59 / 0.28  3.87 / 0.38  9.01 / 0.73
+    psycopg 3.3 + pool, executemany     3.18 / 0.38  3.52 / 0.45  3.83 / 0.83 10.71 / 2.09
+    psycopg 3.3 + pool, unnest()        3.51 / 0.37  3.80 / 0.48  4.07 / 0.94 11.72 / 2.57
+    synchronous_commit off (the driver's own cost shows)
+    asyncpg, one INSERT from unnest()   0.32 / 0.17  0.38 / 0.18  0.83 / 0.32  2.65 / 0.86
+    psycopg 3.3 + pool, executemany     0.34 / 0.24  0.55 / 0.33  1.31 / 0.64  4.29 / 1.69
 
-Wall time per batch was commit-bound (about 4 ms median for a durable commit on this
-disk, whichever driver) and, with synchronous_commit off, asyncpg stayed ahead at every
-size (0.16-5.0 ms against 0.22-8.0 ms). asyncpg costs the loop half as much or less, so
-it is the driver; one unnest statement per table keeps a batch to one round trip.
-psycopg would have brought type hints; asyncpg's absence of them is contained here.
+Small batches are commit-bound whichever driver; at the sizes group commit produces
+under load (50-200) asyncpg takes 1.4-1.6x less wall time and 2-2.5x less of the event
+loop's CPU. So asyncpg, with one unnest() statement per table: a batch is one round trip
+and one plan, whatever its size. What psycopg would have brought (type hints, libpq's
+service files) matters less here; asyncpg's missing hints are contained in this module.
 """
 
 from __future__ import annotations
