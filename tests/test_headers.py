@@ -157,7 +157,7 @@ async def test_a_page_without_content_type_that_sniffs_as_html_is_rewritten() ->
     page = b"<!doctype html><html><body><script src='" + GTAG + b"'></script></body></html>"
     sent = await run_asgi(wrap(responding([], page)), make_scope())
     body = body_of(sent)
-    assert values(sent, b"content-type") == []  # the browser still sniffs it as HTML
+    assert values(sent, b"content-type") == [b"text/html; charset=windows-1252"]
     assert b'id="asgi-consent"' in body
     assert b"type=\"text/plain\"" in body
 

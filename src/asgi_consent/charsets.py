@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .mime import MimeType, extract_mime_type, sniffs_as_html, with_charset
+from .mime import extract_mime_type, sniffs_as_html, with_charset
 from .transcoding import Transcoder as Transcoder
 
 # The Encoding standard's label table (encoding.spec.whatwg.org/encodings.json): each
@@ -143,24 +143,13 @@ def page_charset(
     target = "UTF-8" if transcode else encoding
     mime = None if sniff else extract_mime_type(values)
     declared = mime.parameters.get("charset") if mime is not None else None
-    if declared is None and not transcode and _undeclared(first_bytes, mime):
-        # Nothing names an encoding: the browser guesses (a locale default, or its own
-        # detection). We read it as UTF-8 and leave the guess alone: a host spelled
-        # with bytes that fold to ASCII in windows-1252 or Shift_JIS (ª, ™, fullwidth
-        # letters) is invalid UTF-8 to us, so its URL fails to parse and is held back.
-        return None, None
+    # A page that names no encoding is pinned to the one we read it in (windows-1252 for
+    # HTML): the browser's own default, and a header wins over a <meta charset> that
+    # Chromium would still honour past the 1024 bytes the standard's prescan reads.
     content_type = None
     if declared is None or encoding_for_label(declared) != target:
         content_type = with_charset(values, target.lower())
     return content_type, Transcoder(encoding) if transcode else None
-
-
-def _undeclared(first_bytes: bytes, mime: MimeType | None) -> bool:
-    if bom_encoding(first_bytes) is not None:
-        return False
-    if mime is not None and mime.essence == "application/xhtml+xml":
-        return False  # XML without a declaration is UTF-8, by definition
-    return prescan(first_bytes[:PRESCAN_BYTES]) is None
 
 
 # Python's codec for each encoding the rewriter reads (transcoded ones arrive as UTF-8),
