@@ -13,6 +13,7 @@ from asgi_consent.log import (
     BannerVersion,
     ConsentRecord,
     SqliteStore,
+    default_spill_dir,
     open_store,
     pseudonymise_client,
 )
@@ -143,3 +144,21 @@ def test_open_store_names_consent_log_for_a_bad_url(url: str) -> None:
     with pytest.raises(ConfigError, match="consent_log") as caught:
         open_store(url)
     assert "hunter2" not in str(caught.value)
+
+
+def test_the_default_spill_folder_sits_beside_a_sqlite_file() -> None:
+    assert default_spill_dir("sqlite:///data/consent.db") == Path("data/consent.db.spill")
+    assert default_spill_dir("sqlite:////var/c.db") == Path("/var/c.db.spill")
+
+
+def test_the_default_spill_folder_of_a_server_is_one_per_url() -> None:
+    one = default_spill_dir("postgresql://app@db/site")
+    assert one == default_spill_dir("postgresql://app@db/site")
+    assert one != default_spill_dir("postgresql://app@db/other")
+    assert one.name.startswith("asgi-consent-spill-")
+
+
+def test_a_new_record_replaces_what_no_store_can_hold() -> None:
+    record = make_record(path="/a\x00b", user_agent="x\ud800y", language="e\x00n")
+    assert record.path == "/a\ufffdb" and record.language == "e\ufffdn"
+    assert record.user_agent == "x?y"

@@ -138,3 +138,10 @@ async def test_two_stores_on_one_database_write_at_once(backend: Backend, store:
         *((store if n % 2 else other).write(batch, [BANNER]) for n, batch in enumerate(batches))
     )
     assert len(await all_records(store)) == 200
+
+
+async def test_visitor_text_no_store_can_hold_is_stored_replaced(store: Store) -> None:
+    record = make_record(path="/\x00\ud800", user_agent="\x00")
+    await store.write([record], [BANNER])
+    (stored,) = await all_records(store)
+    assert stored.path == "/\ufffd?" and stored.user_agent == "\ufffd"

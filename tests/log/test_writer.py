@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,46 @@ async def test_unreadable_spill_lines_are_set_aside_and_logged(
     assert "1 lines of a spill segment could not be read" in caplog.text
     assert list((tmp_path / "spill").glob("*.unreadable"))
     assert len(await all_records(flaky.inner)) == 1
+
+
+async def test_retention_purges_old_records_at_start(flaky: FlakyStore, tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    old, recent = make_record(recorded_at=now - timedelta(days=40)), make_record(recorded_at=now)
+    await flaky.inner.write([old, recent], [BANNER])
+    writer = LogWriter(flaky, tmp_path / "spill", retention_days=30)
+    await writer.start()
+    await wait_for(_only(flaky, recent.record_id))
+    await writer.close()
+
+
+def _only(store: FlakyStore, record_id: str):  # type: ignore[no-untyped-def]
+    async def check() -> bool:
+        return [r.record_id for r in await all_records(store.inner)] == [record_id]
+
+    return check
+
+
+async def test_a_record_the_store_refuses_is_set_aside_and_the_rest_replayed(
+    flaky: FlakyStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    inner_write = flaky.write
+
+    async def refusing_write(records, banners):  # type: ignore[no-untyped-def]
+        if any(record.consent_id == "poison" for record in records):
+            raise ValueError("the store cannot take this record")
+        await inner_write(records, banners)
+
+    flaky.write = refusing_write  # type: ignore[method-assign]
+    writer = writer_for(flaky, tmp_path)
+    good = [make_record() for _ in range(30)]
+    bad = make_record(consent_id="poison")
+    outcomes = await asyncio.gather(*(writer.record(r) for r in [*good[:15], bad, *good[15:]]))
+    assert "lost" not in outcomes
+    await wait_for(lambda: writer.counts.rejected == 1 and writer.counts.replayed >= 1)
+    assert await writer.record(make_record()) == "stored"  # the store is used again
+    await writer.close()
+    stored = {r.record_id for r in await all_records(flaky.inner)}
+    assert {r.record_id for r in good} <= stored and bad.record_id not in stored
+    (rejected,) = (tmp_path / "spill").glob("*.rejected")
+    assert bad.record_id in rejected.read_text()
+    assert "refused 1 spilled records" in caplog.text

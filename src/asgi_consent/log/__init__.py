@@ -29,14 +29,15 @@ from .records import ConsentRecord as ConsentRecord
 from .records import DailyCount as DailyCount
 from .records import Method as Method
 from .records import pseudonymise_client as pseudonymise_client
+from .replay import WriterCounts as WriterCounts
 from .sqlite import SqliteStore as SqliteStore
 from .store import SCHEMA_VERSION as SCHEMA_VERSION
 from .store import Store as Store
+from .store import default_spill_dir as default_spill_dir
 from .store import mask_url as mask_url
 from .store import open_store as open_store
 from .writer import LogWriter as LogWriter
 from .writer import Outcome as Outcome
-from .writer import WriterCounts as WriterCounts
 
 __all__ = [
     "ACTIONS",
@@ -58,6 +59,7 @@ __all__ = [
     "Store",
     "WriterCounts",
     "csv_lines",
+    "default_spill_dir",
     "jsonl_lines",
     "mask_url",
     "open_store",

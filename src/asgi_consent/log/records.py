@@ -80,11 +80,20 @@ def pseudonymise_client(host: str | None, mode: ClientAddressMode = "truncated")
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
+def _clean_text(text: str, limit: int) -> str:
+    # PostgreSQL text cannot hold NUL, and no UTF-8 store can hold a lone surrogate:
+    # one such character from a visitor would make every batch it is in fail, forever.
+    text = text[:limit]
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _clean_path(path: str) -> str:
     # The query string and fragment may carry personal data (search terms, tokens).
     for mark in ("?", "#"):
         path = path.split(mark, 1)[0]
-    return path[:MAX_PATH]
+    return _clean_text(path, MAX_PATH)
 
 
 def _categories(names: Iterable[str]) -> tuple[str, ...]:
@@ -149,7 +158,11 @@ class ConsentRecord:
             raise ValueError(f"action must be one of {', '.join(ACTIONS)}: {action!r}")
         if method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}: {method!r}")
-        if not consent_id or len(consent_id) > MAX_SHORT:
+        if (
+            not consent_id
+            or len(consent_id) > MAX_SHORT
+            or _clean_text(consent_id, 128) != consent_id
+        ):
             raise ValueError("a record needs a consent id of at most 128 characters")
         now = recorded_at or datetime.now(UTC)
         return cls(
@@ -163,11 +176,11 @@ class ConsentRecord:
             expires_at=None if expires_at is None else parse_time(format_time(expires_at)),
             method=method,
             gpc=gpc,
-            language=language[:MAX_SHORT],
+            language=_clean_text(language, MAX_SHORT),
             path=_clean_path(path),
-            banner_version=banner_version[:MAX_SHORT],
-            client=client,
-            user_agent=None if user_agent is None else user_agent[:MAX_USER_AGENT],
+            banner_version=_clean_text(banner_version, MAX_SHORT),
+            client=None if client is None else _clean_text(client, MAX_SHORT),
+            user_agent=None if user_agent is None else _clean_text(user_agent, MAX_USER_AGENT),
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - Windows: one process per spill directo
 
 SUFFIX = ".jsonl"
 UNREADABLE_SUFFIX = ".unreadable"
+REJECTED_SUFFIX = ".rejected"
 
 
 @dataclass(slots=True)
@@ -185,6 +186,15 @@ class Spill:
         """Rename a segment with unreadable lines out of the replay, for a person to read."""
         target = claimed.path.with_suffix(UNREADABLE_SUFFIX)
         os.rename(claimed.path, target)
+        return target
+
+    def set_aside_records(self, claimed: Claimed, records: Sequence[ConsentRecord]) -> Path:
+        """Write records the store refused beside their segment, out of the replay."""
+        target = claimed.path.with_suffix(REJECTED_SUFFIX)
+        with open(target, "ab") as file:
+            file.write(encode(records, []))
+            file.flush()
+            os.fsync(file.fileno())
         return target
 
     def discard(self, claimed: Claimed) -> None:

@@ -21,8 +21,10 @@ any object with these methods; nothing needs to subclass anything::
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import re
+import tempfile
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -110,6 +112,20 @@ def open_store(url: str) -> Store:
     if scheme in ("postgresql", "postgres"):
         return _open_postgres(url)
     raise ConfigError("consent_log", mask_url(url), _EXPECTED)
+
+
+def default_spill_dir(url: str) -> Path:
+    """Where a writer spills when the site names no folder.
+
+    Beside a SQLite file (``sqlite:///data/consent.db`` gives ``data/consent.db.spill``);
+    for any other URL, a folder in the system's temporary directory named by a hash of
+    the URL. A spill on another disk than the store's survives more failures (a full
+    disk): production sites should name one.
+    """
+    if url.lower().startswith("sqlite:///") and url[len("sqlite:///") :] not in ("", ":memory:"):
+        return Path(url[len("sqlite:///") :] + ".spill")
+    digest = hashlib.sha256(url.encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"asgi-consent-spill-{digest}"
 
 
 def _open_sqlite(url: str) -> Store:

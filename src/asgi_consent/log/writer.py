@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from .records import BannerVersion, ConsentRecord
-from .spill import Claimed, Spill
+from .replay import Replayer, WriterCounts
+from .spill import Spill
 from .store import Store
 
 LOG = logging.getLogger("asgi_consent.log")
@@ -36,6 +37,7 @@ T = TypeVar("T")
 Outcome = Literal["stored", "spilled", "lost"]
 """Where a record went: into the store, into the spill (replayed later), nowhere (logged)."""
 
+_DAY = 24 * 3600
 _KNOWN_BANNERS = 1024  # banner versions remembered as stored; a handful per site
 
 
@@ -47,27 +49,19 @@ class _Item:
 
 
 @dataclass(slots=True)
-class WriterCounts:
-    """What a writer did since it started: records stored, spilled, replayed, lost; batches."""
-
-    stored: int = 0
-    spilled: int = 0
-    replayed: int = 0
-    lost: int = 0
-    batches: int = 0
-
-
-@dataclass(slots=True)
 class _Tasks:
     run: asyncio.Task[None] | None = None
     replay: asyncio.Task[None] | None = None
+    retention: asyncio.Task[None] | None = None
     stray: set[asyncio.Task[Any]] = field(default_factory=set)
 
 
 class LogWriter:
     """Writes consent records to a `Store` in batches, through a spill when it fails.
 
-    ``spill_dir`` must be on local disk and writable; several processes may share it.
+    ``spill_dir`` must be on local disk and writable, best not the disk the store is on;
+    several processes may share it. With `retention_days`, records older than that are
+    purged at start and then once a day.
     Start with ``await writer.start()`` at ASGI lifespan startup (or let the first
     `record()` start it) and ``await writer.close()`` at shutdown, which flushes what
     is queued and closes the store. One writer serves one event loop.
@@ -82,6 +76,7 @@ class LogWriter:
         commit_timeout: float = 0.25,
         retry_interval: float = 1.0,
         replay_timeout: float = 10.0,
+        retention_days: int | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
@@ -93,6 +88,7 @@ class LogWriter:
         self._commit_timeout = commit_timeout
         self._retry_interval = retry_interval
         self._replay_timeout = replay_timeout
+        self._retention_days = retention_days
         self._pending: deque[_Item] = deque()
         self._wake: asyncio.Event | None = None
         self._tasks = _Tasks()
@@ -143,29 +139,37 @@ class LogWriter:
         if self._tasks.run is not None and self._wake is not None:
             self._wake.set()
             await self._tasks.run
-        replay = self._tasks.replay
-        if replay is not None and not replay.done():
-            replay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await replay
+        for task in (self._tasks.replay, self._tasks.retention):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._io_thread is not None:
-            if self._store_up and await self._io(self._spill.has_own_data):
-                await self._replay_once()
-            await self._io(self._spill.close)
-            waiting = await self._io(self._spill.count_waiting)
-            if waiting:
-                LOG.warning(
-                    "consent log: %d records wait in the spill %s; a writer started with "
-                    "it replays them",
-                    waiting,
-                    self.spill_dir,
-                )
+            try:
+                await self._flush_spill()
+            except Exception:
+                LOG.exception("consent log: the spill %s could not be closed", self.spill_dir)
             self._io_thread.shutdown(wait=False)
-        for task in self._tasks.stray:
-            task.cancel()
+        if self._tasks.stray:  # hung store calls: give their cancellation a moment
+            for task in self._tasks.stray:
+                task.cancel()
+            await asyncio.wait(set(self._tasks.stray), timeout=1.0)
         with contextlib.suppress(Exception):
             await self.store.close()
         self._closed = True
+
+    async def _flush_spill(self) -> None:
+        if self._store_up and await self._io(self._spill.has_own_data):
+            await self._replay_once()
+        await self._io(self._spill.close)
+        waiting = await self._io(self._spill.count_waiting)
+        if waiting:
+            LOG.warning(
+                "consent log: %d records wait in the spill %s; a writer started with it "
+                "replays them",
+                waiting,
+                self.spill_dir,
+            )
 
     # -- the writer task ------------------------------------------------------------
 
@@ -173,12 +177,18 @@ class LogWriter:
         if self._tasks.run is not None:
             return
         self._wake = asyncio.Event()
-        self._tasks.run = asyncio.get_running_loop().create_task(self._run())
+        loop = asyncio.get_running_loop()
+        self._tasks.run = loop.create_task(self._run())
+        if self._retention_days is not None:
+            self._tasks.retention = loop.create_task(self._purge_daily(self._retention_days))
 
     async def _run(self) -> None:
         assert self._wake is not None
-        if await self._io(self._spill.segments):
-            self._start_replay()  # left by an earlier run, or by a process that died
+        # Left by an earlier run, or by a process that died. (An unreadable spill
+        # directory is reported when a batch first needs it.)
+        with contextlib.suppress(OSError):
+            if await self._io(self._spill.segments):
+                self._start_replay()
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -251,6 +261,15 @@ class LogWriter:
         self._start_replay()
         return True
 
+    async def _purge_daily(self, days: int) -> None:
+        while True:
+            try:
+                purged = await self.store.purge(days)
+                LOG.info("consent log: %d records older than %d days purged", purged, days)
+            except Exception as error:
+                LOG.error("consent log: store %r could not purge: %r", self.store, error)
+            await asyncio.sleep(_DAY)
+
     # -- replay ---------------------------------------------------------------------
 
     def _start_replay(self) -> None:
@@ -266,8 +285,10 @@ class LogWriter:
             try:
                 if not await self._replay_once():
                     continue
-            except Exception:
-                LOG.exception("consent log: replaying the spill failed")
+            except Exception as error:  # the spill directory itself, or a bug
+                if repr(error) != self._problem:
+                    LOG.exception("consent log: replaying the spill %s failed", self.spill_dir)
+                self._problem = repr(error)
                 continue
             self._store_up = True
             if self._problem is not None:
@@ -280,39 +301,19 @@ class LogWriter:
 
     async def _replay_once(self) -> bool:
         """Move every claimable spill segment into the store; False when the store fails."""
-        if not await self._bounded(self.store.migrate(), self._replay_timeout, "migrate"):
+        replayer = Replayer(
+            self.store,
+            self._spill,
+            bounded=self._bounded,
+            in_thread=self._io,
+            counts=self.counts,
+            max_batch=self._max_batch,
+            timeout=self._replay_timeout,
+        )
+        if not await replayer.replay():
+            self._store_up = False
             return False
         self._migrated = True
-        await self._io(self._spill.seal)
-        for path in await self._io(self._spill.segments):
-            claimed = await self._io(self._spill.claim, path)
-            if claimed is None:
-                continue  # another process holds it: its writer, or its replay
-            try:
-                if not await self._replay_segment(claimed):
-                    return False
-            finally:
-                await self._io(self._spill.release, claimed)
-        return True
-
-    async def _replay_segment(self, claimed: Claimed) -> bool:
-        records, banners, unreadable = await self._io(self._spill.read, claimed)
-        for start in range(0, max(len(records), 1), self._max_batch):
-            chunk = records[start : start + self._max_batch]
-            first = banners if start == 0 else []
-            if not await self._bounded(self.store.write(chunk, first), self._replay_timeout):
-                return False
-        self.counts.replayed += len(records)
-        if unreadable:
-            kept = await self._io(self._spill.set_aside, claimed)
-            LOG.error(
-                "consent log: %d lines of a spill segment could not be read; kept in %s",
-                unreadable,
-                kept,
-            )
-        else:
-            await self._io(self._spill.discard, claimed)
-        LOG.info("consent log: %d spilled records replayed into the store", len(records))
         return True
 
     # -- helpers --------------------------------------------------------------------
