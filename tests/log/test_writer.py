@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from asgi_consent.log import LogWriter, SqliteStore, Store
+from asgi_consent.log.spill import Spill
 
 from .helpers import BANNER, FlakyStore, all_records, make_record, wait_for
 
@@ -261,3 +262,25 @@ async def test_a_record_the_store_refuses_is_set_aside_and_the_rest_replayed(
     (rejected,) = (tmp_path / "spill").glob("*.rejected")
     assert bad.record_id in rejected.read_text()
     assert "refused 1 spilled records" in caplog.text
+
+
+async def test_a_segment_another_writer_holds_is_left_to_it_until_released(
+    flaky: FlakyStore, tmp_path: Path
+) -> None:
+    other = Spill(tmp_path / "spill")  # another process's writer, spilling right now
+    theirs = [make_record() for _ in range(4)]
+    other.append(theirs, [BANNER])
+    writer = writer_for(flaky, tmp_path)
+    await writer.start()
+    mine = make_record()
+    flaky.down = True
+    await writer.record(mine)
+    flaky.down = False
+    await wait_for(lambda: writer.counts.replayed == 1)
+    await writer.close()
+    assert [r.record_id for r in await all_records(flaky.inner)] == [mine.record_id]
+    other.close()  # that process stopped: its segment is free for whoever starts next
+    again = writer_for(SqliteStore(tmp_path / "consent.db"), tmp_path)
+    await again.start()
+    await wait_for(lambda: again.counts.replayed == 4)
+    await again.close()
