@@ -1,11 +1,25 @@
 """The consent log: proof of each visitor's choice (GDPR article 7(1)).
 
-    from asgi_consent.log import BannerVersion, ConsentRecord, LogWriter, open_store
+    from asgi_consent.log import (
+        BannerVersion, ConsentRecord, LogWriter, default_spill_dir, open_store,
+        pseudonymise_client,
+    )
 
-    writer = LogWriter(open_store("sqlite:///consent.db"), spill_dir="consent-spill")
-    await writer.start()                               # ASGI lifespan startup
-    await writer.record(ConsentRecord.create(...), banner_version)   # per choice
-    await writer.close()                               # ASGI lifespan shutdown
+    url = "sqlite:///consent.db"
+    writer = LogWriter(open_store(url), default_spill_dir(url), retention_days=365)
+    await writer.start()                                  # ASGI lifespan startup
+    banner = BannerVersion.of({...})                      # once per language and config
+    await writer.record(ConsentRecord.create(             # per choice; never raises
+        consent_id=..., action="accept", granted=..., refused=..., policy_revision=...,
+        expires_at=..., method="javascript", gpc=False, language="en", path=request.url.path,
+        banner_version=banner.version_id,
+        client=pseudonymise_client(client_host, "truncated"),
+    ), banner)
+    await writer.close()                                  # ASGI lifespan shutdown
+
+Reading, for the command line: ``store = open_store(url)``, then ``store.export(since,
+until)``, ``store.records_of(consent_id)``, ``store.banner_version(id)``, ``store.stats()``,
+``store.purge(days)`` and ``await store.close()``; `write_export` writes csv or jsonl.
 
 Stores: SQLite (built in) and PostgreSQL (``pip install 'asgi-consent[postgres]'``), or
 any object with the `Store` methods. The PostgreSQL store is imported on first use.

@@ -2,21 +2,52 @@
 
 Two stores ship: SQLite (`sqlite:///relative/path.db`, `sqlite:////absolute/path.db`)
 and PostgreSQL (`postgresql://user@host/db`, the `postgres` extra). A site's own store is
-any object with these methods; nothing needs to subclass anything::
+any object with these methods; nothing needs to subclass anything. A template::
 
-    class MyStore:
-        async def migrate(self) -> None: ...            # create tables; safe to repeat
-        async def write(self, records, banners) -> None: # one transaction;
-            ...                                          # skip ids already stored
-        def export(self, since=None, until=None):        # an async generator
-            ...
-        async def records_of(self, consent_id): ...
-        async def banner_version(self, version_id): ...
-        async def stats(self, since=None, until=None): ...
-        async def purge(self, older_than_days, *, now=None): ...
-        async def close(self) -> None: ...
+    class DictStore:  # records in memory: for tests, or to start a store of your own
 
-    writer = LogWriter(MyStore(), spill_dir="/var/lib/mysite/consent-spill")
+        def __init__(self) -> None:
+            self.records: dict[str, ConsentRecord] = {}
+            self.banners: dict[str, BannerVersion] = {}
+
+        async def migrate(self) -> None:
+            pass  # create tables here; it runs at every start
+
+        async def write(self, records, banners) -> None:
+            # One transaction in a real store. Keyed by id: a replayed record is kept once.
+            self.banners.update((banner.version_id, banner) for banner in banners)
+            self.records.update((record.record_id, record) for record in records)
+
+        async def export(self, since=None, until=None):
+            ordered = sorted(self.records.values(), key=lambda r: (r.recorded_at, r.record_id))
+            for record in ordered:
+                if (since is None or record.recorded_at >= since) and (
+                    until is None or record.recorded_at < until
+                ):
+                    yield record
+
+        async def records_of(self, consent_id):
+            return [r async for r in self.export() if r.consent_id == consent_id]
+
+        async def banner_version(self, version_id):
+            return self.banners.get(version_id)
+
+        async def stats(self, since=None, until=None):
+            chosen = [(r.recorded_at.date(), r.action) async for r in self.export(since, until)]
+            counts = Counter(chosen)
+            return [DailyCount(day, action, n) for (day, action), n in sorted(counts.items())]
+
+        async def purge(self, older_than_days, *, now=None):
+            cutoff = (now or datetime.now(UTC)) - timedelta(days=older_than_days)
+            old = [i for i, r in self.records.items() if r.recorded_at < cutoff]
+            for record_id in old:
+                del self.records[record_id]
+            return len(old)
+
+        async def close(self) -> None:
+            pass
+
+    writer = LogWriter(DictStore(), spill_dir="/var/lib/mysite/consent-spill")
 """
 
 from __future__ import annotations
