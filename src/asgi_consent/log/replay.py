@@ -92,7 +92,6 @@ class Replayer:
             if refused is None:
                 return False
             rejected += refused
-        self._counts.replayed += len(records) - len(rejected)
         if rejected:
             kept = await self._in_thread(self._spill.set_aside_records, claimed, rejected)
             self._counts.rejected += len(rejected)
@@ -111,6 +110,7 @@ class Replayer:
             )
         else:
             await self._in_thread(self._spill.discard, claimed)
+        self._counts.replayed += len(records) - len(rejected)
         LOG.info("consent log: %d spilled records replayed into the store", len(records))
         return True
 

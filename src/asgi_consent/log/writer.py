@@ -38,6 +38,7 @@ Outcome = Literal["stored", "spilled", "lost"]
 """Where a record went: into the store, into the spill (replayed later), nowhere (logged)."""
 
 _DAY = 24 * 3600
+_CLOSE_WAIT = 2.0  # seconds close() gives a replay that is moving records
 _KNOWN_BANNERS = 1024  # banner versions remembered as stored; a handful per site
 
 
@@ -102,6 +103,11 @@ class LogWriter:
 
     # -- public -------------------------------------------------------------------
 
+    @property
+    def spilling(self) -> bool:
+        """True while batches go to the spill because the store failed (for health checks)."""
+        return not self._store_up
+
     async def start(self) -> None:
         """Start the writer task, migrate the store (bounded by `replay_timeout`), and
         replay anything a previous run left in the spill. Never raises for the store."""
@@ -139,7 +145,10 @@ class LogWriter:
         if self._tasks.run is not None and self._wake is not None:
             self._wake.set()
             await self._tasks.run
-        for task in (self._tasks.replay, self._tasks.retention):
+        replay = self._tasks.replay
+        if replay is not None and self._store_up:  # a replay under way: let it finish
+            await asyncio.wait({replay}, timeout=_CLOSE_WAIT)
+        for task in (replay, self._tasks.retention):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
