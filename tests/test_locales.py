@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from starlette.requests import Request
 
-from asgi_consent import ConsentConfig
-from asgi_consent.config import TEXT_OPTIONS
+from asgi_consent import ConfigError, ConsentConfig
+from asgi_consent.config import BUILTIN_CATEGORIES, TEXT_OPTIONS
 from asgi_consent.locales import (
     TEXT_KEYS,
     available_languages,
@@ -19,7 +19,7 @@ from asgi_consent.locales import (
     parse_accept_language,
     texts_for,
 )
-from conftest import SECRET, make_scope
+from conftest import SECRET, body_of, html_app, make_scope, run_asgi, wrap
 
 LOCALES = resources.files("asgi_consent.locales")
 LANGUAGES = sorted(
@@ -58,6 +58,27 @@ def _request(accept_language: str | None = None) -> Request:
 
 def _config(**options: Any) -> ConsentConfig:
     return ConsentConfig(secret_key=SECRET, **options)
+
+
+def _every_text_in(language: str, word: str) -> dict[str, Any]:
+    """Options giving every text of the banner in English and in `language`."""
+    options: dict[str, Any] = {
+        name: {"en": name, language: f"{word} {name}"} for name in TEXT_OPTIONS
+    }
+    options["categories"] = {
+        name: {
+            "label": {"en": name, language: f"{word} {name}"},
+            "description": {"en": name, language: f"{word} {name}"},
+        }
+        for name in BUILTIN_CATEGORIES
+    }
+    return options
+
+
+def _language_error(**options: Any) -> str:
+    with pytest.raises(ConfigError) as caught:
+        _config(**options)
+    return str(caught.value)
 
 
 # -- the locale files ----------------------------------------------------------------
@@ -185,9 +206,28 @@ def test_the_default_language_is_used_when_no_accepted_language_is_supported() -
     assert choose_language(_config(default_language="es"), _request("ja, zh")) == "es"
 
 
-def test_a_language_the_config_has_texts_for_can_be_chosen() -> None:
-    config = _config(title={"en": "Cookies", "ja": "クッキー"})
+def test_a_language_the_config_gives_every_text_in_can_be_chosen() -> None:
+    config = _config(**_every_text_in("ja", "日本語"))
     assert choose_language(config, _request("ja")) == "ja"
+
+
+def test_a_plain_text_pins_the_banner_to_the_default_language() -> None:
+    config = _config(accept_text="Ok, Go it!")
+    assert choose_language(config, _request("de, fr;q=0.5")) == "en"
+
+
+def test_a_plain_text_pins_the_banner_to_a_default_language_other_than_english() -> None:
+    config = _config(default_language="de", accept_text="Einverstanden")
+    assert choose_language(config, _request("en")) == "de"
+
+
+def test_a_text_given_per_language_keeps_every_built_in_language_on_offer() -> None:
+    config = _config(accept_text={"de": "Ja"})
+    assert [choose_language(config, _request(lang)) for lang in ("de", "fr", "en")] == [
+        "de",
+        "fr",
+        "en",
+    ]
 
 
 # -- texts of one banner --------------------------------------------------------------
@@ -205,13 +245,12 @@ def test_an_unknown_language_uses_the_built_in_texts_of_the_default_language() -
     assert texts_for(_config(default_language="fr"), "ja")["title"] == "Nous utilisons des cookies"
 
 
-def test_a_users_single_text_is_used_in_every_language() -> None:
+def test_a_users_single_text_is_shown_in_the_default_language_only() -> None:
     config = _config(accept_text="OK")
-    assert [texts_for(config, lang)["accept_text"] for lang in ("en", "de", "ar")] == [
-        "OK",
-        "OK",
-        "OK",
-    ]
+    texts = [texts_for(config, lang) for lang in ("en", "de", "ar")]
+    assert [(t.language, t["accept_text"], t["reject_text"]) for t in texts] == [
+        ("en", "OK", "Reject all"),
+    ] * 3
 
 
 def test_a_users_per_language_text_is_picked_for_the_language() -> None:
@@ -224,9 +263,26 @@ def test_a_users_per_language_text_is_picked_by_primary_language() -> None:
     assert texts_for(config, "de-at")["accept_text"] == "Gerne"
 
 
-def test_a_users_per_language_text_falls_back_to_the_default_language() -> None:
+def test_a_users_per_language_text_falls_back_to_the_built_in_text_of_the_language() -> None:
     config = _config(default_language="de", accept_text={"en": "Fine", "de": "Gerne"})
-    assert texts_for(config, "fr")["accept_text"] == "Gerne"
+    assert texts_for(config, "fr")["accept_text"] == "Tout accepter"
+
+
+def test_a_text_given_only_in_german_is_not_shown_to_english_visitors() -> None:
+    config = _config(accept_text={"de": "Ja"})
+    assert (texts_for(config, "en")["accept_text"], texts_for(config, "de")["accept_text"]) == (
+        "Accept all",
+        "Ja",
+    )
+
+
+def test_texts_for_a_language_not_on_offer_are_all_in_the_default_language() -> None:
+    texts = texts_for(_config(message="We use cookies."), "de")
+    assert (texts.language, texts["message"], texts["accept_text"]) == (
+        "en",
+        "We use cookies.",
+        "Accept all",
+    )
 
 
 def test_a_users_per_language_text_with_a_regional_code_is_matched() -> None:
@@ -242,11 +298,19 @@ def test_other_texts_stay_built_in_when_the_user_sets_one() -> None:
 def test_a_custom_category_label_is_picked_for_the_language() -> None:
     config = _config(
         categories={
-            "chat": {"label": {"en": "Chat", "de": "Plaudern"}, "description": "A chat widget."}
+            "chat": {
+                "label": {"en": "Chat", "de": "Plaudern"},
+                "description": {"en": "A chat widget.", "de": "Ein Chat."},
+            }
         }
     )
     texts = texts_for(config, "de")
-    assert (texts.labels["chat"], texts.descriptions["chat"]) == ("Plaudern", "A chat widget.")
+    assert (texts.labels["chat"], texts.descriptions["chat"]) == ("Plaudern", "Ein Chat.")
+
+
+def test_a_custom_category_in_one_plain_language_pins_the_banner_to_the_default() -> None:
+    config = _config(categories={"chat": {"label": "Chat", "description": "A chat widget."}})
+    assert choose_language(config, _request("de")) == "en"
 
 
 def test_built_in_category_labels_come_from_the_locale() -> None:
@@ -258,9 +322,10 @@ def test_built_in_category_labels_come_from_the_locale() -> None:
 
 
 @pytest.mark.parametrize("name", TEXT_OPTIONS)
-def test_a_language_any_text_option_has_a_text_for_can_be_chosen(name: str) -> None:
-    config = _config(**{name: {"en": "English", "ja": "日本語"}})
-    assert choose_language(config, _request("ja")) == "ja"
+def test_a_language_one_text_names_but_the_banner_lacks_is_an_error(name: str) -> None:
+    message = _language_error(**{name: {"en": "English", "ja": "日本語"}})
+    assert message.startswith(f"{name}['ja']: expected a language the whole banner is in")
+    assert "no built-in translation for 'ja'" in message
 
 
 def test_save_text_in_french_alone_makes_french_a_supported_language() -> None:
@@ -274,16 +339,94 @@ def test_every_text_option_is_picked_for_the_language(name: str) -> None:
     assert texts_for(config, "de")[name] == "Deutsch"
 
 
-def test_every_built_in_text_is_a_text_of_the_banner() -> None:
+def test_every_built_in_text_is_an_option() -> None:
     built_in = {key for key, value in _load("en").items() if isinstance(value, str)}
-    assert built_in - {"dir"} == set(TEXT_KEYS)
+    assert built_in - {"dir"} == set(TEXT_KEYS) == set(TEXT_OPTIONS)
 
 
 def test_a_right_to_left_language_without_a_translation_is_right_to_left() -> None:
-    config = _config(title={"en": "Cookies", "fa": "کوکی‌ها"})
+    config = _config(**_every_text_in("fa", "فارسی"))
     assert texts_for(config, "fa").direction == "rtl"
 
 
-def test_a_left_to_right_language_filled_in_from_arabic_follows_arabic() -> None:
-    texts = texts_for(_config(default_language="ar", title={"ja": "クッキー"}), "ja")
-    assert (texts["accept_text"], texts.direction) == (_load("ar")["accept_text"], "rtl")
+def test_a_language_the_site_translates_fully_takes_no_text_from_another() -> None:
+    texts = texts_for(_config(default_language="ar", **_every_text_in("ja", "日本語")), "ja")
+    assert (texts.language, texts.direction) == ("ja", "ltr")
+    assert all(text.startswith("日本語 ") for text in texts.strings.values())
+    assert all(label.startswith("日本語 ") for label in texts.labels.values())
+
+
+# -- languages that cannot be offered are configuration errors -----------------------
+
+
+def test_an_unknown_forced_language_is_an_error() -> None:
+    assert _language_error(language="xx") == (
+        "language: expected a language the whole banner is in: built in ("
+        + ", ".join(LANGUAGES)
+        + ") or given for every text; no built-in translation and no text in 'xx', got 'xx'"
+    )
+
+
+def test_an_unknown_default_language_is_an_error() -> None:
+    assert _language_error(default_language="xx").startswith(
+        "default_language: expected a language the whole banner is in"
+    )
+
+
+def test_forcing_a_language_a_plain_text_is_not_in_is_an_error_naming_the_text() -> None:
+    assert _language_error(language="de", message="We use cookies.").endswith(
+        "message: one plain text, in the default language 'en'; give it per language to "
+        "show the banner in 'de', got 'de'"
+    )
+
+
+def test_a_translation_beside_a_plain_text_is_an_error_naming_both() -> None:
+    message = _language_error(message="We use cookies.", accept_text={"en": "OK", "de": "Ja"})
+    assert message.startswith("accept_text['de']: ")
+    assert "message: one plain text" in message
+
+
+def test_a_language_missing_one_custom_category_text_is_an_error_naming_it() -> None:
+    chat = {"label": {"en": "Chat", "de": "Plaudern"}, "description": {"en": "A chat."}}
+    assert _language_error(categories={"chat": chat}).endswith(
+        "no 'de' text for categories['chat'].description, got 'de'"
+    )
+
+
+@pytest.mark.parametrize("language", ["de", "pt-br", "de-at"])
+def test_a_built_in_language_or_a_region_of_one_can_be_forced(language: str) -> None:
+    assert _config(language=language).language == language
+
+
+# -- the banner as a visitor gets it ---------------------------------------------------
+
+NOTICE = {
+    "mode": "notice",
+    "message": "Bullion Bite uses cookies to enhance your experience.",
+    "policy_url": "/cookies",
+    "policy_text": "How We Use Cookies?",
+    "accept_text": "Ok, Go it!",
+    "expiry_days": 20,
+}
+PAGE = b"<!doctype html><html><head><title>t</title></head><body><p>Hi</p></body></html>"
+
+
+async def _page(accept_language: str, **options: Any) -> str:
+    app = wrap(html_app([PAGE]), **options)
+    headers = [(b"accept-language", accept_language.encode())]
+    return body_of(await run_asgi(app, make_scope(headers=headers))).decode()
+
+
+@pytest.mark.anyio
+async def test_the_readme_notice_seen_in_german_is_wholly_english() -> None:
+    page = await _page("de-DE,de;q=0.9", **NOTICE)
+    assert 'lang="en"' in page and 'lang="de"' not in page
+    assert "Ok, Go it!" in page and "Bullion Bite uses cookies" in page
+    assert not any(word in page for word in ("Wir ", "Datenschutz", "Einstellungen", "akzeptieren"))
+
+
+@pytest.mark.anyio
+async def test_a_german_only_button_text_is_shown_to_german_visitors_alone() -> None:
+    german = await _page("de", accept_text={"de": "Ja"})
+    english = await _page("en", accept_text={"de": "Ja"})
+    assert (">Ja<" in german, ">Ja<" in english, ">Accept all<" in english) == (True, False, True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -9,9 +11,19 @@ import pytest
 from asgi_consent import Category, ConfigError, ConsentConfig
 from asgi_consent.config import OPTION_NAMES, OPTIONS, TEXT_OPTIONS
 from asgi_consent.options import name_of_toml_key
+from asgi_consent.sources import ignored_env_variables
 from conftest import SECRET
 
 OLD_SECRET = "an-older-secret-key-abcdef012345"
+MAKE_ONE = "(make one: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+
+
+@pytest.fixture(autouse=True)
+def _no_consent_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`from_toml` reads the real environment too: none of the runner's CONSENT_* here."""
+    for key in list(os.environ):
+        if key.startswith("CONSENT_"):
+            monkeypatch.delenv(key)
 
 
 def _env(**variables: str) -> ConsentConfig:
@@ -33,9 +45,23 @@ def test_from_env_reads_the_secret_key() -> None:
     assert ConsentConfig.from_env(environ={"CONSENT_SECRET_KEY": SECRET}).secret_keys == (SECRET,)
 
 
-def test_from_env_without_a_secret_key_is_an_error() -> None:
-    with pytest.raises(ConfigError, match="^secret_key .*expected a secret of at least 16"):
+def test_from_env_without_a_secret_key_says_the_variable_is_not_set() -> None:
+    with pytest.raises(ConfigError) as caught:
         ConsentConfig.from_env(environ={})
+    assert str(caught.value) == (
+        "CONSENT_SECRET_KEY is not set: expected a secret of at least 16 characters that "
+        f"signs the consent cookie {MAKE_ONE}"
+    )
+
+
+def test_from_env_with_an_empty_secret_key_says_the_variable_is_not_set() -> None:
+    with pytest.raises(ConfigError, match="^CONSENT_SECRET_KEY is not set: "):
+        ConsentConfig.from_env(environ={"CONSENT_SECRET_KEY": " "})
+
+
+def test_from_env_under_a_custom_prefix_names_its_own_secret_variable() -> None:
+    with pytest.raises(ConfigError, match="^SHOP_CONSENT_SECRET_KEY is not set: "):
+        ConsentConfig.from_env("SHOP_CONSENT_", environ={"CONSENT_SECRET_KEY": SECRET})
 
 
 def test_from_env_reads_whole_numbers() -> None:
@@ -126,11 +152,59 @@ def test_from_env_uses_a_custom_prefix() -> None:
     assert config.expiry_days == 7
 
 
-def test_an_unknown_consent_variable_is_an_error_naming_the_variable() -> None:
+def test_a_misspelt_consent_variable_is_an_error_suggesting_the_variable() -> None:
     assert _env_error(expiry_day="3") == (
-        "expiry_day (from environment variable CONSENT_EXPIRY_DAY): expected one of the "
-        "options (did you mean 'expiry_days'?), got 'expiry_day'"
+        "environment variable CONSENT_EXPIRY_DAY: not an option (did you mean CONSENT_EXPIRY_DAYS?)"
     )
+
+
+@pytest.mark.parametrize(
+    ("variable", "meant"),
+    [
+        ("CONSENT_SECRET", "CONSENT_SECRET_KEY"),
+        ("CONSENT_MDOE", "CONSENT_MODE"),
+        ("CONSENT_POLICY", "CONSENT_POLICY_URL"),
+        ("CONSENT_TITLE_TEXT", "CONSENT_TITLE"),
+    ],
+)
+def test_a_variable_resembling_an_option_is_an_error(variable: str, meant: str) -> None:
+    with pytest.raises(ConfigError, match=f"did you mean {meant}\\?"):
+        ConsentConfig.from_env(environ={"CONSENT_SECRET_KEY": SECRET, variable: "x"})
+
+
+def test_a_misspelt_variable_under_a_custom_prefix_suggests_that_prefix() -> None:
+    with pytest.raises(ConfigError, match="did you mean SHOP_EXPIRY_DAYS\\?"):
+        ConsentConfig.from_env("SHOP_", environ={"SHOP_SECRET_KEY": SECRET, "SHOP_EXPIRYDAYS": "3"})
+
+
+def test_a_misspelt_variable_in_an_env_file_names_the_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"CONSENT_SECRET_KEY={SECRET}\nCONSENT_EXPIRY_DAY=3\n")
+    with pytest.raises(ConfigError) as caught:
+        ConsentConfig.from_env(environ={}, env_file=str(env_file))
+    assert str(caught.value).startswith(f"{env_file}: CONSENT_EXPIRY_DAY: not an option")
+
+
+@pytest.mark.parametrize(
+    "variable",
+    ["CONSENT_MANAGER_URL", "CONSENT_API_KEY", "CONSENT_SERVICE_HOST", "CONSENT_PORT_80_TCP"],
+)
+def test_a_variable_of_someone_else_under_the_prefix_is_ignored(variable: str) -> None:
+    config = ConsentConfig.from_env(environ={"CONSENT_SECRET_KEY": SECRET, variable: "x"})
+    assert config.secret_keys == (SECRET,)
+
+
+def test_an_ignored_variable_is_logged_at_debug_level(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="asgi_consent"):
+        ConsentConfig.from_env(environ={"CONSENT_SECRET_KEY": SECRET, "CONSENT_MANAGER_URL": "x"})
+    assert [r.getMessage() for r in caplog.records] == [
+        "ignoring CONSENT_MANAGER_URL: no option of asgi-consent is called like it"
+    ]
+
+
+def test_ignored_env_variables_lists_what_from_env_ignores() -> None:
+    environ = {"CONSENT_SECRET_KEY": SECRET, "CONSENT_MANAGER_URL": "x", "CONSENT_MODE": "notice"}
+    assert ignored_env_variables(ConsentConfig, environ=environ) == ["CONSENT_MANAGER_URL"]
 
 
 def test_a_value_that_is_not_a_number_names_the_variable_and_the_value() -> None:
@@ -387,6 +461,56 @@ def test_from_toml_with_an_unknown_key_names_the_file_and_table(tmp_path: Path) 
     assert str(caught.value).startswith(
         f"expiry (from {path} [tool.asgi-consent]): expected one of the options (did you mean"
     )
+
+
+def test_from_toml_suggests_a_key_spelt_as_toml_keys_are(tmp_path: Path) -> None:
+    path = _toml(tmp_path, f'[tool.asgi-consent]\nsecret-key = "{SECRET}"\nexpiry-day = 3\n')
+    with pytest.raises(ConfigError, match="did you mean 'expiry-days'\\?"):
+        ConsentConfig.from_toml(path)
+
+
+def test_from_toml_takes_the_secret_from_the_environment(tmp_path: Path) -> None:
+    path = _toml(tmp_path, '[tool.asgi-consent]\npolicy-url = "/privacy"\n')
+    config = ConsentConfig.from_toml(path, environ={"CONSENT_SECRET_KEY": SECRET})
+    assert (config.secret_keys, config.policy_url) == ((SECRET,), "/privacy")
+
+
+def test_from_toml_reads_the_real_environment_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONSENT_SECRET_KEY", SECRET)
+    path = _toml(tmp_path, "[tool.asgi-consent]\nexpiry-days = 30\n")
+    assert ConsentConfig.from_toml(path).secret_keys == (SECRET,)
+
+
+def test_an_environment_variable_wins_over_the_toml_file(tmp_path: Path) -> None:
+    path = _toml(tmp_path, f'[tool.asgi-consent]\nsecret-key = "{OLD_SECRET}"\nexpiry-days = 30\n')
+    environ = {"CONSENT_SECRET_KEY": SECRET, "CONSENT_EXPIRY_DAYS": "7"}
+    config = ConsentConfig.from_toml(path, environ=environ)
+    assert (config.secret_keys, config.expiry_days) == ((SECRET,), 7)
+
+
+def test_from_toml_without_an_env_prefix_reads_the_file_alone(tmp_path: Path) -> None:
+    path = _toml(tmp_path, f'[tool.asgi-consent]\nsecret-key = "{SECRET}"\nexpiry-days = 30\n')
+    config = ConsentConfig.from_toml(path, env_prefix=None, environ={"CONSENT_EXPIRY_DAYS": "7"})
+    assert config.expiry_days == 30
+
+
+def test_from_toml_without_a_secret_says_where_to_set_it(tmp_path: Path) -> None:
+    path = _toml(tmp_path, "[tool.asgi-consent]\nexpiry-days = 30\n")
+    with pytest.raises(ConfigError) as caught:
+        ConsentConfig.from_toml(path, environ={})
+    assert str(caught.value) == (
+        f"CONSENT_SECRET_KEY (or secret-key in {path} [tool.asgi-consent]) is not set: "
+        f"expected a secret of at least 16 characters that signs the consent cookie {MAKE_ONE}"
+    )
+
+
+def test_a_bad_value_from_the_environment_beside_toml_names_the_variable(tmp_path: Path) -> None:
+    path = _toml(tmp_path, "[tool.asgi-consent]\nexpiry-days = 30\n")
+    with pytest.raises(ConfigError) as caught:
+        ConsentConfig.from_toml(path, environ={"CONSENT_SECRET_KEY": SECRET, "CONSENT_MODE": "x"})
+    assert caught.value.source == "environment variable CONSENT_MODE"
 
 
 def test_from_toml_with_a_bad_value_names_the_file_table_field_and_value(tmp_path: Path) -> None:

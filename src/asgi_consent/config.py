@@ -40,6 +40,7 @@ from .kinds import (
     structured,
     whole_number,
 )
+from .languages import BannerText, builtin_text_names, check_languages
 from .options import check_names, option, options_of
 
 #: A text the visitor reads: one string, or one string per language code.
@@ -161,6 +162,16 @@ class ConsentConfig:
     save_text: Text | None = option(TEXT, "Saves the switches.", default=None)
     policy_text: Text | None = option(TEXT, "The policy link's text.", default=None)
     settings_text: Text | None = option(TEXT, "The control shown after a choice.", default=None)
+    withdraw_text: Text | None = option(TEXT, "Withdraws a choice.", default=None)
+    preferences_title: Text | None = option(TEXT, "The switches' heading.", default=None)
+    always_on_text: Text | None = option(TEXT, "Beside the necessary category.", default=None)
+    gpc_notice: Text | None = option(TEXT, "Said to a browser sending Sec-GPC: 1.", default=None)
+    placeholder_text: Text | None = option(
+        TEXT,
+        "Stands in for a held-back frame; {provider} and {category} are filled in.",
+        default=None,
+    )
+    placeholder_button: Text | None = option(TEXT, "Loads a held-back frame.", default=None)
     policy_url: str | None = option(optional(URL), "The policy link.", default=None)
     # behaviour
     expiry_days: int = option(whole_number(1, 3650), "Days a choice is kept.", default=180)
@@ -213,6 +224,12 @@ class ConsentConfig:
     )
     max_body_size: int = option(whole_number(1, 2**20), "Larger posts get 413.", default=8192)
 
+    def __new__(cls, *args: Any, **options: Any) -> Self:
+        # Before the dataclass __init__, whose TypeError would name no option: a typo
+        # gets the did-you-mean that the loaders and the middleware give.
+        check_names(options, options_of(cls))
+        return super().__new__(cls)
+
     def __post_init__(self) -> None:
         checked: dict[str, object] = {}
         for name, declared in options_of(type(self)).items():
@@ -221,6 +238,11 @@ class ConsentConfig:
             raise ConfigError(
                 "cookie_secure", False, "true or unset when cookie_samesite is 'none'"
             )
+        check_languages(
+            _banner_texts(type(self), checked),
+            cast(str, checked["default_language"]),
+            cast("str | None", checked["language"]),
+        )
         # Frozen: the normalised values are written once, here.
         for name, value in checked.items():
             object.__setattr__(self, name, value)
@@ -279,14 +301,50 @@ class ConsentConfig:
         """Build from environment variables (`CONSENT_SECRET_KEY`, `CONSENT_EXPIRY_DAYS`, ...).
 
         Lists are comma-separated, booleans true/false/1/0, mappings JSON. `env_file`
-        names a `.env` file read first; real environment variables win over it.
+        names a `.env` file read first; real environment variables win over it. `prefix`
+        changes `CONSENT_` (two sites in one process: `from_env("SHOP_CONSENT_")`).
+        A variable under the prefix that resembles an option but is none (`CONSENT_EXPIRY_DAY`)
+        is an error; one that resembles none (`CONSENT_MANAGER_URL`) is ignored.
         """
         return sources.config_from_env(cls, prefix, environ=environ, env_file=env_file)
 
     @classmethod
-    def from_toml(cls, path: str, table: str = "tool.asgi-consent") -> Self:
-        """Build from a table of a TOML file (stdlib `tomllib`)."""
-        return sources.config_from_toml(cls, path, table=table)
+    def from_toml(
+        cls,
+        path: str,
+        table: str = "tool.asgi-consent",
+        *,
+        env_prefix: str | None = "CONSENT_",
+        environ: Mapping[str, str] | None = None,
+    ) -> Self:
+        """Build from a table of a TOML file (stdlib `tomllib`), keys as `expiry-days`.
+
+        Environment variables under `env_prefix` win over the file, so the secret key can
+        stay out of it: `CONSENT_SECRET_KEY`. `env_prefix=None` reads the file alone.
+        """
+        return sources.config_from_toml(
+            cls, path, table=table, env_prefix=env_prefix, environ=environ
+        )
+
+
+def _banner_texts(cls: type[ConsentConfig], values: Mapping[str, object]) -> list[BannerText]:
+    texts = [
+        BannerText(name, cast("Text | None", values[name]), name in builtin_text_names())
+        for name, declared in options_of(cls).items()
+        if declared.kind.text
+    ]
+    for category in cast(tuple[Category, ...], values["categories"]):
+        builtin = category.name in BUILTIN_CATEGORIES
+        texts.append(BannerText(f"categories[{category.name!r}].label", category.label, builtin))
+        texts.append(
+            BannerText(f"categories[{category.name!r}].description", category.description, builtin)
+        )
+    return texts
+
+
+def banner_texts(config: ConsentConfig) -> list[BannerText]:
+    """Every text of the banner as `config` gives it, for `languages.offered_languages`."""
+    return _banner_texts(type(config), {name: getattr(config, name) for name in OPTIONS})
 
 
 #: The option table of `ConsentConfig`, in declaration order.

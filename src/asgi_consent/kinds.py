@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 
-from .errors import ConfigError
+from .errors import MAKE_A_SECRET, ConfigError
 from .options import Check, Kind, Unreadable
 
 MIN_SECRET_LENGTH = 16
@@ -227,24 +227,27 @@ def _is_endpoint_prefix(path: str) -> bool:
     return bool(_PATH.fullmatch(path)) and not any(part in (".", "..") for part in path.split("/"))
 
 
+SECRET_EXPECTED = (
+    f"a secret of at least {MIN_SECRET_LENGTH} characters that signs the consent cookie "
+    f"(make one: {MAKE_A_SECRET})"
+)
+
+
 def _check_secret(name: str, value: object, earlier: Mapping[str, object]) -> object:
     if isinstance(value, str):
-        keys: tuple[object, ...] = (value,)
+        keys: tuple[object, ...] = (value,) if value.strip() else ()
     elif isinstance(value, Iterable) and not isinstance(value, bytes):
         keys = tuple(value)
     else:
         raise ConfigError(name, value, "a string or a list of strings")
+    if not keys:  # the default, an empty string or an empty list
+        raise ConfigError(name, value, SECRET_EXPECTED, unset=True)
     strings = tuple(k for k in keys if isinstance(k, str))
-    if not keys or len(strings) != len(keys):
+    if len(strings) != len(keys):
         raise ConfigError(name, keys, "a string or a non-empty list of strings")
     for key in strings:
         if len(key) < MIN_SECRET_LENGTH:
-            raise ConfigError(
-                name,
-                key,
-                f"a secret of at least {MIN_SECRET_LENGTH} characters "
-                "(generate one: python -c 'import secrets; print(secrets.token_urlsafe(32))')",
-            )
+            raise ConfigError(name, key, SECRET_EXPECTED)
     return strings[0] if len(strings) == 1 else strings
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -107,8 +108,20 @@ class Configurable(Protocol):
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
 
+# Read twice for every config built; a class's fields never change. Weak, so a class made
+# in a test or a factory goes when it is no longer used.
+_TABLES: weakref.WeakKeyDictionary[type, Mapping[str, Option]] = weakref.WeakKeyDictionary()
+
+
 def options_of(cls: type[Configurable]) -> Mapping[str, Option]:
     """The option table of a config class, in declaration order."""
+    found = _TABLES.get(cls)
+    if found is None:
+        found = _TABLES[cls] = _read_table(cls)
+    return found
+
+
+def _read_table(cls: type[Configurable]) -> Mapping[str, Option]:
     table: dict[str, Option] = {}
     for f in dataclasses.fields(cls):
         if _DECLARED not in f.metadata:
@@ -123,15 +136,37 @@ def options_of(cls: type[Configurable]) -> Mapping[str, Option]:
 
 
 def check_names(
-    names: Iterable[str], table: Mapping[str, Option], *, source: str | None = None
+    names: Iterable[str],
+    table: Mapping[str, Option],
+    *,
+    source: str | None = None,
+    spell: Callable[[str], str] = repr,
 ) -> None:
-    """Raise `ConfigError` for the first name that is not an option, with a suggestion."""
+    """Raise `ConfigError` for the first name that is not an option, with a suggestion
+    spelled as the source spells names (`spell`: an option's name to its key there)."""
     for name in names:
         if name not in table:
             close = difflib.get_close_matches(name, table, n=1)
             hint = (
-                f"one of the options (did you mean {close[0]!r}?)"
+                f"one of the options (did you mean {spell(close[0])}?)"
                 if close
                 else ("one of the options: " + ", ".join(table))
             )
             raise ConfigError(name, name, hint, source=source)
+
+
+def resembles(name: str, table: Mapping[str, Option]) -> str | None:
+    """The option `name` was probably meant to be, if any: a near spelling (`expiry_day`,
+    `mdoe`) or a whole-word part of it (`secret` for `secret_key`, `title_text`).
+
+    An environment variable under our prefix that resembles no option is somebody
+    else's (`CONSENT_MANAGER_URL`, the `CONSENT_SERVICE_HOST` of a Kubernetes service
+    called consent), and is ignored; one that resembles an option is a typo, and an error.
+    """
+    close = difflib.get_close_matches(name, table, n=1, cutoff=0.75)
+    if close:
+        return close[0]
+    for option in table:
+        if option.startswith(name + "_") or name.startswith(option + "_"):
+            return option
+    return None

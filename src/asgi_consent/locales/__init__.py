@@ -1,54 +1,33 @@
 """Built-in translations, language negotiation and the texts of one banner.
 
-Each `<code>.json` beside this file holds every text of the banner in one language.
+Each `<code>.json` beside this file holds every text of the banner in one language. A
+banner is always in one language: only languages every text of it exists in are offered
+(see `languages.py`), and each text is taken in that language or not at all.
 """
 
 from __future__ import annotations
 
-import json
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from starlette.requests import Request
 
-from ..config import TEXT_OPTIONS, ConsentConfig, Text
+from ..config import TEXT_OPTIONS, ConsentConfig, Text, banner_texts
+from ..languages import builtin as builtin
+from ..languages import builtin_base, builtin_languages, offered_languages, primary
 
-# Texts only the built-in translations give; the options' texts come first in `TEXT_KEYS`.
-_BUILT_IN_ONLY = (
-    "withdraw_text",
-    "preferences_title",
-    "always_on_text",
-    "gpc_notice",
-    "placeholder_text",
-    "placeholder_button",
-)
-#: Every text of a banner: each option that is a text, then the built-in-only ones.
-TEXT_KEYS = TEXT_OPTIONS + _BUILT_IN_ONLY
+#: Every text of a banner; each is an option, so a site can give it in any language.
+TEXT_KEYS = TEXT_OPTIONS
 # Written right to left; the primary subtag decides, for languages we have no
 # translation of too (a site's own Persian texts).
 RTL_LANGUAGES = frozenset({"ar", "he", "fa", "ur", "ps", "yi", "dv", "ckb"})
 
 
-@cache
 def available_languages() -> frozenset[str]:
-    folder = resources.files(__package__)
-    return frozenset(
-        entry.name.removesuffix(".json")
-        for entry in folder.iterdir()
-        if entry.name.endswith(".json")
-    )
-
-
-@cache
-def builtin(language: str) -> Mapping[str, Any]:
-    """The built-in translation for `language` (a code from `available_languages()`)."""
-    text = resources.files(__package__).joinpath(f"{language}.json").read_text("utf-8")
-    loaded: Mapping[str, Any] = json.loads(text)
-    return loaded
+    """The languages the package ships a translation of."""
+    return builtin_languages()
 
 
 def parse_accept_language(header: str) -> list[str]:
@@ -96,30 +75,25 @@ def _memo(config: ConsentConfig) -> dict[object, Any]:
 
 
 def supported_languages(config: ConsentConfig) -> frozenset[str]:
-    """Languages the banner can be shown in: built-in ones and those the config names."""
+    """Languages the banner can be shown in: those every one of its texts exists in."""
     memo = _memo(config)
     if "supported" not in memo:
-        memo["supported"] = _supported_languages(config)
+        memo["supported"] = offered_languages(
+            banner_texts(config), config.default_language, config.language
+        )
     result: frozenset[str] = memo["supported"]
     return result
 
 
-def _supported_languages(config: ConsentConfig) -> frozenset[str]:
-    languages = set(available_languages())
-    for name in TEXT_OPTIONS:
-        value = getattr(config, name)
-        if isinstance(value, Mapping):
-            languages.update(value)
-    return frozenset(languages)
-
-
-def _pick(value: Text | None, language: str, default_language: str) -> str | None:
+def _pick(value: Text | None, language: str) -> str | None:
+    """`value` in `language` (a plain string is in every language it is offered in), or
+    None: then the built-in translation has it."""
     if value is None or isinstance(value, str):
         return value
-    for code in (language, language.split("-", 1)[0], default_language, "en"):
+    for code in (language, primary(language)):
         if code in value:
             return value[code]
-    return next(iter(value.values()))
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,29 +111,25 @@ class Texts:
 
 
 def _texts(config: ConsentConfig, language: str) -> Texts:
-    base_language = language if language in available_languages() else None
-    if base_language is None:
-        primary = language.split("-", 1)[0]
-        base_language = primary if primary in available_languages() else config.default_language
-    if base_language not in available_languages():
-        base_language = "en"
-    base = builtin(base_language)
-    english = builtin("en")
+    # Only an offered language, so that every text below exists in it; anything else
+    # (a caller's own guess) gets the default language, which is always offered.
+    language = best_language([language], supported_languages(config)) or config.default_language
+    # Where the language has no translation of its own, the config gives every text.
+    base = builtin(builtin_base(language) or "en")
     strings: dict[str, str] = {}
     for key in TEXT_KEYS:
-        own = getattr(config, key) if key in TEXT_OPTIONS else None
-        own = _pick(own, language, config.default_language)
-        strings[key] = own if own is not None else base.get(key, english[key])
+        own = _pick(getattr(config, key), language)
+        strings[key] = own if own is not None else base[key]
     labels: dict[str, str] = {}
     descriptions: dict[str, str] = {}
     for category in config.categories_list:
         builtin_cat = base["categories"].get(category.name, {})
-        labels[category.name] = _pick(category.label, language, config.default_language) or (
-            builtin_cat.get("label", category.name)
+        labels[category.name] = _pick(category.label, language) or builtin_cat.get(
+            "label", category.name
         )
-        descriptions[category.name] = _pick(
-            category.description, language, config.default_language
-        ) or builtin_cat.get("description", "")
+        descriptions[category.name] = _pick(category.description, language) or builtin_cat.get(
+            "description", ""
+        )
     return Texts(language, _direction(language, base), strings, labels, descriptions)
 
 
