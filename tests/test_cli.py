@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from asgi_consent.__main__ import main
-from asgi_consent.config import OPTION_NAMES, OPTIONS
+from asgi_consent.config import OPTION_NAMES, OPTIONS, TEXT_OPTIONS
 from conftest import SECRET
 
 OLD_SECRET = "an-older-secret-key-abcdef012345"
@@ -56,7 +56,7 @@ def test_check_config_env_prints_the_effective_settings_with_the_secret_masked()
     assert settings["secret_key"] == "<2 key(s), hidden>"
     assert SECRET not in result.stdout + result.stderr
     assert OLD_SECRET not in result.stdout + result.stderr
-    assert result.stderr.strip() == "configuration OK"
+    assert result.stderr.splitlines()[-1] == "configuration OK"
 
 
 def test_check_config_with_a_bad_value_exits_1_naming_the_variable_and_value() -> None:
@@ -164,3 +164,86 @@ def test_options_names_the_variables_under_a_custom_prefix(
 def test_options_says_which_option_only_code_can_set(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["options"]) == 0
     assert "callable(request) -> language code or None; code only\n" in capsys.readouterr().out
+
+
+def test_check_config_prints_the_built_in_texts_the_default_language_gets(
+    environ: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environ.setenv("CONSENT_SECRET_KEY", SECRET)
+    environ.setenv("CONSENT_DEFAULT_LANGUAGE", "de")
+    assert main(["check-config", "--env"]) == 0
+    settings = _settings(capsys.readouterr().out)
+    assert (settings["accept_text"], settings["title"]) == (
+        "Alle akzeptieren  (built in, de)",
+        "Wir verwenden Cookies  (built in, de)",
+    )
+    assert "None" not in {settings[name] for name in TEXT_OPTIONS}
+
+
+def test_check_config_prints_a_per_language_text_and_the_built_in_categories(
+    environ: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environ.setenv("CONSENT_SECRET_KEY", SECRET)
+    environ.setenv("CONSENT_ACCEPT_TEXT", '{"de": "Ja"}')
+    assert main(["check-config", "--env"]) == 0
+    settings = _settings(capsys.readouterr().out)
+    assert settings["accept_text"] == '{"de": "Ja"}  (built in for other languages)'
+    assert settings["categories"] == (
+        "necessary (Strictly necessary), analytics (Analytics), marketing (Marketing), "
+        "media (External content)"
+    )
+
+
+def test_check_config_says_which_languages_the_banner_is_offered_in(
+    environ: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environ.setenv("CONSENT_SECRET_KEY", SECRET)
+    environ.setenv("CONSENT_MESSAGE", "Bullion Bite uses cookies.")
+    assert main(["check-config", "--env"]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        "banner languages: en (default en)",
+        "message: one plain text, so the banner is in en only; give texts per language to "
+        "offer others",
+        "configuration OK",
+    ]
+
+
+def test_check_config_names_the_variables_it_ignored(
+    environ: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environ.setenv("CONSENT_SECRET_KEY", SECRET)
+    environ.setenv("CONSENT_MANAGER_URL", "https://cmp.example")
+    assert main(["check-config", "--env"]) == 0
+    assert "ignored CONSENT_MANAGER_URL: resembles no option\n" in capsys.readouterr().err
+
+
+def test_check_config_with_a_misspelt_variable_exits_1_suggesting_it(
+    environ: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environ.setenv("CONSENT_SECRET_KEY", SECRET)
+    environ.setenv("CONSENT_EXPIRY_DAY", "30")
+    assert main(["check-config", "--env"]) == 1
+    assert capsys.readouterr().err == (
+        "configuration error: environment variable CONSENT_EXPIRY_DAY: not an option "
+        "(did you mean CONSENT_EXPIRY_DAYS?)\n"
+    )
+
+
+def test_check_config_without_a_secret_says_the_variable_is_not_set(
+    environ: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check-config", "--env"]) == 1
+    assert capsys.readouterr().err.startswith(
+        "configuration error: CONSENT_SECRET_KEY is not set: expected a secret of at least 16"
+    )
+
+
+def test_check_config_reads_a_toml_file_with_the_secret_from_the_environment(
+    environ: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[tool.asgi-consent]\npolicy-url = "/privacy"\n', encoding="utf-8")
+    environ.setenv("CONSENT_SECRET_KEY", SECRET)
+    assert main(["check-config", "--toml", str(path)]) == 0
+    settings = _settings(capsys.readouterr().out)
+    assert (settings["secret_key"], settings["policy_url"]) == ("<1 key(s), hidden>", "/privacy")

@@ -8,19 +8,46 @@ import json
 import sys
 from collections.abc import Mapping
 
-from .config import OPTIONS, ConsentConfig
+from .config import OPTIONS, ConsentConfig, banner_texts
 from .errors import ConfigError
+from .locales import supported_languages, texts_for
+from .sources import ignored_env_variables
 
 
 def describe(config: ConsentConfig) -> list[tuple[str, str]]:
-    """(option, effective value) pairs for display; a secret is masked."""
+    """(option, effective value) pairs for display; a secret is masked, and a text left
+    unset shows the built-in text the default language gets."""
+    texts = texts_for(config, config.default_language)
     rows = []
     for name, declared in OPTIONS.items():
         value: object = getattr(config, name)
         if declared.kind.secret:
-            value = f"<{len(config.secret_keys)} key(s), hidden>"
-        rows.append((name, _shown(value)))
+            shown = f"<{len(config.secret_keys)} key(s), hidden>"
+        elif declared.kind.text and value is None:
+            shown = f"{texts[name]}  (built in, {texts.language})"
+        elif declared.kind.text and isinstance(value, Mapping):
+            shown = f"{_shown(value)}  (built in for other languages)"
+        elif name == "categories":
+            shown = ", ".join(f"{c} ({label})" for c, label in texts.labels.items())
+        else:
+            shown = _shown(value)
+        rows.append((name, shown))
     return rows
+
+
+def notes(config: ConsentConfig, ignored: list[str]) -> list[str]:
+    """What check-config says beside the settings: the banner's languages, and the
+    variables under the prefix it ignored."""
+    offered = sorted(supported_languages(config))
+    lines = [f"banner languages: {', '.join(offered)} (default {config.default_language})"]
+    plain = [text.name for text in banner_texts(config) if isinstance(text.value, str)]
+    if plain:
+        lines.append(
+            f"{', '.join(plain)}: one plain text, so the banner is in "
+            f"{config.default_language} only; give texts per language to offer others"
+        )
+    lines.extend(f"ignored {variable}: resembles no option" for variable in ignored)
+    return lines
 
 
 def _shown(value: object) -> str:
@@ -38,11 +65,14 @@ def _plain(value: object) -> object:
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    prefix = args.env or "CONSENT_"
     try:
         if args.toml:
             config = ConsentConfig.from_toml(args.toml, table=args.table)
+            ignored = ignored_env_variables(ConsentConfig)
         else:
-            config = ConsentConfig.from_env(args.env or "CONSENT_", env_file=args.env_file)
+            config = ConsentConfig.from_env(prefix, env_file=args.env_file)
+            ignored = ignored_env_variables(ConsentConfig, prefix, env_file=args.env_file)
     except ConfigError as error:
         sys.stderr.write(f"configuration error: {error}\n")
         return 1
@@ -50,6 +80,8 @@ def _check_config(args: argparse.Namespace) -> int:
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         sys.stdout.write(f"{name.ljust(width)}  {value}\n")
+    for line in notes(config, ignored):
+        sys.stderr.write(f"{line}\n")
     sys.stderr.write("configuration OK\n")
     return 0
 
@@ -88,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         help="read environment variables (default prefix CONSENT_)",
     )
     check.add_argument("--env-file", metavar="FILE", help="a .env file read before the environment")
-    check.add_argument("--toml", metavar="FILE", help="a TOML file")
+    check.add_argument(
+        "--toml", metavar="FILE", help="a TOML file (CONSENT_* environment variables win over it)"
+    )
     check.add_argument("--table", default="tool.asgi-consent", help="the TOML table")
     check.set_defaults(run=_check_config)
     listing = commands.add_parser(
