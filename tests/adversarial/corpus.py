@@ -96,6 +96,25 @@ PAGES: tuple[Page, ...] = (
     Page("svg-image", _page(f'<svg width=10 height=10><image href="{PIXEL}" width=10 height=10/>'
                             "</svg>")),
     Page("svg-script-xlink", _page(f'<svg><script xlink:href="{FBEVENTS}"></script></svg>')),
+    Page("svg-script-text-plain", _page(f'<svg><script type="text/plain" href="{FBEVENTS}">'
+                                        "</script></svg>")),
+    Page("svg-use", _page(f'<svg width=10 height=10><use href="{PIXEL}#icon"/></svg>')),
+    Page("svg-feimage", _page(f'<svg width=10 height=10><filter id=f><feImage href="{PIXEL}"/>'
+                              "</filter><rect filter='url(#f)' width=5 height=5 /></svg>")),
+    # Chromium's preload scanner reads tag names, not namespaces:
+    Page("svg-link-stylesheet", _page(f'<svg><link rel=stylesheet href="{FBEVENTS}"></svg>')),
+    Page("math-input-image", _page(f'<math><input type=image src="{PIXEL}"></math>')),
+    Page("svg-video-poster", _page(f'<svg><video poster="{PIXEL}"></video></svg>')),
+    Page("svg-base", _page('<svg><base href="https://connect.facebook.net/"></svg>'
+                           '<img src="/static/a.png" alt="">')),
+    # ... and it reads the last of repeated rel and type attributes; the DOM the first:
+    Page("link-duplicate-rel", _page("", f'<link rel=author rel=preload as=script href="{GTAG}">')),
+    Page("script-duplicate-type", _page(f'<script type="text/plain" type="text/javascript" '
+                                        f'src="{GTAG}"></script>')),
+    Page("input-duplicate-type", _page(f'<input type=text type=image src="{PIXEL}">')),
+    Page("svg-after-body-picture", '<html lang=en><head><svg><g><IMAGE alt="a > b" srcset="a.jpg'
+                                   f' 640w"></body><picture><source srcset="{PIXEL} 2x">'
+                                   "<img src=/static/a.png alt=''></picture>"),
     Page("style-import", _page("", f'<style>@import "{FBEVENTS}";</style>')),
     Page("style-url-escapes", _page("<div class=hero>x</div>",
                                     "<style>.hero{background:u\\72l(https\\3a //www.facebook.com"

@@ -237,7 +237,9 @@ def _base(w: Writer) -> str:
         tracker = spellings.tracker_url(w.rng, w.rng.choice(spellings.KINDS))
         w.base = tracker
         root = spellings.TrackerUrl(tracker.category, tracker.host, "/")
-        return f"<base{w.attr('href', spellings.spell(w.rng, root))}>"
+        base = f"<base{w.attr('href', spellings.spell(w.rng, root))}>"
+        # An SVG <base> is no document base, but Chromium's preload scanner resolves by it.
+        return f"<svg>{base}</svg>" if w.chance(0.15) else base
     return f"<base{w.attr('href', spellings.CDN + '/assets/')}>"
 
 

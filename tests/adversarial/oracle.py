@@ -24,6 +24,8 @@ from xml.etree.ElementTree import Element
 
 import ada_url
 import html5lib  # type: ignore[import-untyped]
+from html5lib import _tokenizer
+from html5lib.constants import tokenTypes  # type: ignore[import-untyped]
 
 from asgi_consent.trackers import CATALOGUE
 
@@ -230,6 +232,49 @@ def script_kind(attrs: dict[str, str]) -> str | None:
     return SCRIPT_KINDS.get(essence)
 
 
+class _Tokenizer(_tokenizer.HTMLTokenizer):  # type: ignore[misc]
+    """Keeps every value of a repeated attribute (the tree keeps only the first) under
+    "duplicate <name>", NUL-separated: Chromium's preload scanner reads the last `rel` and
+    `type` (seen: <link rel=author rel=preload href> and <script type=text/plain
+    type=text/javascript src> both fetch)."""
+
+    def emitCurrentToken(self) -> None:
+        token = self.currentToken
+        values: dict[str, list[str]] = {}
+        if token["type"] == tokenTypes["StartTag"]:
+            for name, value in token["data"]:
+                values.setdefault(name, []).append(value)
+        super().emitCurrentToken()
+        for name, found in values.items():
+            if len(found) > 1:
+                token["data"]["duplicate " + name] = "\x00".join(found)
+
+
+class _Parser(html5lib.HTMLParser):  # type: ignore[misc]
+    def _parse(
+        self, stream: str, innerHTML: bool = False, container: str = "div",
+        scripting: bool = False, **kwargs: object,
+    ) -> None:  # fmt: skip
+        self.innerHTMLMode = innerHTML
+        self.container = container
+        self.scripting = scripting
+        self.tokenizer = _Tokenizer(stream, parser=self, **kwargs)
+        self.reset()
+        self.mainLoop()  # no re-parse: the input is text, its encoding is settled
+
+
+def every_value(attrs: dict[str, str], name: str) -> list[str]:
+    """All values a start tag gave `name`, first (the one the DOM keeps) first."""
+    if "duplicate " + name in attrs:
+        return attrs["duplicate " + name].split("\x00")
+    return [attrs[name]] if name in attrs else []
+
+
+def _is_base(element: Element, namespaces: tuple[str, ...]) -> bool:
+    namespace = str(element.tag).rpartition("}")[0] + "}"
+    return namespace in namespaces and element.tag.endswith("}base") and "href" in element.attrib
+
+
 def _walk(root: Element) -> Iterator[Element]:
     """Elements in tree order; a template's content is inert and skipped."""
     stack = [root]
@@ -252,7 +297,7 @@ class _Reader:
         self.unfinished: set[int] = set()  # id() of scripts cut by the end of the file
 
     def document(self, text: str, fallback_bases: list[str], depth: int) -> None:
-        parser = html5lib.HTMLParser(tree=html5lib.getTreeBuilder("etree"))
+        parser = _Parser(tree=html5lib.getTreeBuilder("etree"))
         root = parser.parse(text, scripting=self.scripting)
         elements = list(_walk(root))
         # A script still open at the end of the file is never run (the parser marks it
@@ -265,13 +310,14 @@ class _Reader:
             if scripts:
                 self.unfinished.add(id(scripts[-1]))
         bases = list(fallback_bases)
-        for element in elements:
-            if element.tag == HTML + "base" and "href" in element.attrib:
-                for fallback in fallback_bases:
-                    frozen = resolve(element.attrib["href"], fallback)
-                    if frozen is not None and frozen.href not in bases:
-                        bases.append(frozen.href)
-                break
+        # The document's base is its first HTML <base href>; Chromium's preload scanner
+        # also takes an SVG or MathML one (it fetched through <svg><base href>).
+        for namespaces in ((HTML,), (HTML, SVG, MATHML)):
+            first = next((e for e in elements if _is_base(e, namespaces)), None)
+            for fallback in fallback_bases if first is not None else ():
+                frozen = resolve(first.attrib["href"], fallback)  # type: ignore[union-attr]
+                if frozen is not None and frozen.href not in bases:
+                    bases.append(frozen.href)
         for element in elements:
             self.element(element, bases, depth)
 
@@ -339,8 +385,27 @@ class _Reader:
                     self.code(f"{label} {attr}>", value)
         if namespace + "}" == HTML:
             self.html_element(name, element, bases, depth)
-        elif namespace + "}" == SVG:
-            self.svg_element(name, element, bases, depth)
+        else:
+            if namespace + "}" == SVG:
+                self.svg_element(name, element, bases, depth)
+            self.preloaded_in_foreign_content(name, attrs, bases, depth)
+
+    def preloaded_in_foreign_content(
+        self, name: str, attrs: dict[str, str], bases: list[str], depth: int
+    ) -> None:
+        """What Chromium's preload scanner fetches from SVG or MathML elements that carry
+        an HTML element's name (it reads tag names, not namespaces): link, input of type
+        image, video's poster, and a picture's source (seen fetched after a </body>
+        inside <svg>)."""
+        if name == "link":
+            self.link(attrs, bases, depth)
+        elif name == "input" and "image" in map(str.lower, every_value(attrs, "type")):
+            self.fetch("<foreign input src>", attrs.get("src"), bases, depth)
+        elif name == "video":
+            self.fetch("<foreign video poster>", attrs.get("poster"), bases, depth)
+        elif name == "source":
+            for url in split_srcset(attrs.get("srcset", "")):
+                self.fetch("<foreign source srcset>", url, bases, depth)
 
     def html_element(self, name: str, element: Element, bases: list[str], depth: int) -> None:
         attrs = element.attrib
@@ -362,7 +427,7 @@ class _Reader:
                 self.document(attrs["srcdoc"], bases, depth + 1)
         elif name == "object":
             self.fetch(label + " data>", get("data"), bases, depth)
-        elif name == "input" and get("type", "").lower() == "image":
+        elif name == "input" and "image" in map(str.lower, every_value(attrs, "type")):
             self.fetch(label + " src>", get("src"), bases, depth)
         elif name == "link":
             self.link(attrs, bases, depth)
@@ -386,17 +451,18 @@ class _Reader:
         bases: list[str],
         depth: int,
     ) -> None:
-        kind = script_kind(attrs)
-        if not self.scripting or kind is None:
+        if not self.scripting:
             return
         if src is not None:
-            if kind in ("classic", "module"):
+            # The DOM runs the first type; the preload scanner fetches by the last.
+            kinds = {script_kind({**attrs, "type": t}) for t in every_value(attrs, "type")}
+            if {"classic", "module"} & (kinds | {script_kind(attrs)}):
                 self.fetch(label + " src>", src, bases, depth)
-        else:
+        elif script_kind(attrs) is not None:
             self.code(f"inline {label}>", text)
 
     def link(self, attrs: dict[str, str], bases: list[str], depth: int) -> None:
-        rel = set(attrs.get("rel", "").lower().split())
+        rel = {token for value in every_value(attrs, "rel") for token in value.lower().split()}
         if not rel & LINK_FETCHES:
             return
         self.fetch(f"<link rel={' '.join(sorted(rel))}>", attrs.get("href"), bases, depth)
@@ -409,7 +475,10 @@ class _Reader:
         if name == "script":
             text = "".join(element.itertext())
             self.script("<svg:script", attrs, text, href, bases, depth)
-        elif name in ("image", "feImage"):
+            # Chromium fetches an SVG script's href whatever its type (text/plain too).
+            if self.scripting and script_kind(attrs) is None:
+                self.fetch("<svg:script href>", href, bases, depth)
+        elif name in ("image", "feImage", "use"):
             self.fetch(f"<svg:{name} href>", href, bases, depth)
         elif name == "style" and attrs.get("type", "").lower() in ("", "text/css"):
             self.style("<svg:style>", "".join(element.itertext()), bases, depth)

@@ -125,6 +125,7 @@ _LINK_RELS = (
 
 def link(w: Writer) -> str:
     rel, kind = w.rng.choice(_LINK_RELS)
+    rel = w.rng.choice((rel, rel, rel.upper()))  # rel keywords ignore ASCII case
     if kind == "host":
         href = spellings.spell_host_only(w.rng, spellings.tracker_url(w.rng, "script"))
         return f"<{w.tag('link')}{w.attr('rel', rel)}{w.attr('href', href)}>"
@@ -189,17 +190,37 @@ def ping(w: Writer) -> str:
 def svg(w: Writer) -> str:
     roll = w.rng.random()
     href = w.rng.choice(("href", "xlink:href", "XLINK:HREF"))
-    if roll < 0.4:
+    if roll < 0.3:
         inner = f"<script{w.attr(href, w.url('script'))}></script>"
-    elif roll < 0.5:
+    elif roll < 0.38:
         inner = f"<script{w.attr(href, w.url('script'))}/>"
-    elif roll < 0.8:
+    elif roll < 0.45:  # Chromium fetches an SVG script's href whatever its type
+        inner = f"<script type=text/plain{w.attr(href, w.url('script'))}></script>"
+    elif roll < 0.65:
         inner = f"<image{w.attr(href, w.url('pixel'))} width=1 height=1 />"
-    elif roll < 0.9:
+    elif roll < 0.72:
         inner = f"<filter id=f><feImage{w.attr(href, w.url('pixel'))}/></filter>"
+    elif roll < 0.8:
+        inner = f"<use{w.attr(href, w.url('pixel') + '#icon')}/>"
+    elif roll < 0.9:
+        return foreign_preload(w)
     else:
         inner = f"<script>{loader_code(w)}</script>"
     return f"<{w.tag('svg')} width=10 height=10>{inner}</svg>"
+
+
+def foreign_preload(w: Writer) -> str:
+    """HTML names inside SVG/MathML: foreign elements, yet Chromium's preload scanner
+    fetches from them (it reads tag names, not namespaces)."""
+    inner = w.rng.choice(
+        (
+            lambda: f"<link rel=stylesheet{w.attr('href', w.url('pixel'))}>",
+            lambda: f"<input type=image{w.attr('src', w.url('pixel'))}>",
+            lambda: f"<video{w.attr('poster', w.url('pixel'))}></video>",
+        )
+    )()
+    root = w.rng.choice(("svg", "math"))
+    return f"<{root}>{inner}</{root}>"
 
 
 def on_handler(w: Writer) -> str:

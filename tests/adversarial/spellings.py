@@ -227,7 +227,8 @@ def attribute(rng: random.Random, name: str, value: str, *, obfuscate: bool = Tr
     elif quote == "'":
         escaped = escaped.replace("'", "&#39;")
     separator = rng.choice((" ", " ", " ", "\n", "\t", "\r\n", "\x0c", "/", "  "))
-    return f"{separator}{mixed_case(rng, name)}={quote}{escaped}{quote}"
+    equals = "=" if rng.random() < 0.9 else rng.choice((" = ", "\n=\t", " =", "= "))
+    return f"{separator}{mixed_case(rng, name)}{equals}{quote}{escaped}{quote}"
 
 
 def mixed_case(rng: random.Random, name: str) -> str:

@@ -125,6 +125,17 @@ TRACKER = "https://www.googletagmanager.com/gtag/js?id=G-1"
         "<script type=text/javascript1.5>fbq('init', '1');</script>",
         "<img src=/a.png onerror=\"s.src='https://connect.facebook.net/x.js'\">",
         f'<link rel="preload" as="image" imagesrcset="/a.png 1x, {TRACKER} 2x">',
+        # Chromium's preload scanner reads tag names, not namespaces (seen in Chromium):
+        f'<svg><link rel=stylesheet href="{TRACKER}"></svg>',
+        f'<math><input type=image src="{TRACKER}"></math>',
+        f'<svg><video poster="{TRACKER}"></video></svg>',
+        '<svg><base href="https://connect.facebook.net/"></svg><img src="/a.png">',
+        f'<svg><script type="text/plain" href="{TRACKER}"></script></svg>',
+        f'<svg><use href="{TRACKER}#icon"/></svg>',
+        # ... and the last of repeated rel and type attributes (the DOM keeps the first):
+        f'<link rel=author rel=preload as=script href="{TRACKER}">',
+        f'<script type="text/plain" type="text/javascript" src="{TRACKER}"></script>',
+        f'<input type=text type=image src="{TRACKER}">',
     ],
 )
 def test_oracle_sees_what_a_browser_fetches(html: str) -> None:
@@ -149,6 +160,7 @@ def test_oracle_sees_what_a_browser_fetches(html: str) -> None:
         f"<x-img onerror=\"s.src='{TRACKER}'\"></x-img>",  # an unknown element never errors
         f'<span ping="{TRACKER}">ping is for links only</span>',
         f'<style>p {{ content: "{TRACKER}" }}</style>',
+        f'<img src="/a.png" src="{TRACKER}">',  # a repeated src: the first counts everywhere
     ],
 )
 def test_oracle_sees_inert_markup_as_inert(html: str) -> None:

@@ -27,6 +27,10 @@ JS_TYPES = (
 )
 
 
+# Harmless values for a duplicated attribute.
+_DECOYS = {"type": "text/plain", "rel": "author", "http-equiv": "x-dns-prefetch-control"}
+
+
 class Writer:
     """Random choices for one document: its base URL mode and the URLs its sites fetch."""
 
@@ -45,7 +49,14 @@ class Writer:
         return spellings.first_party_url(rng, kind)
 
     def attr(self, name: str, value: str) -> str:
-        return attribute(self.rng, name, value)
+        """The attribute, now and then with a duplicate: the tokenizer keeps the first."""
+        text = attribute(self.rng, name, value)
+        roll = self.rng.random()
+        if roll < 0.05:  # a later duplicate is dropped: `value` still counts
+            return text + attribute(self.rng, name, _DECOYS.get(name, "/static/img/a.png"))
+        if roll < 0.08:  # an earlier duplicate wins: `value` is ignored
+            return attribute(self.rng, name, _DECOYS.get(name, "/static/img/a.png")) + text
+        return text
 
     def tag(self, name: str) -> str:
         return mixed_case(self.rng, name)
