@@ -81,14 +81,18 @@ def _uvicorn(tmp_path: Path, source: str) -> subprocess.Popen[str]:
 
 
 def _exit(process: subprocess.Popen[str]) -> tuple[int | None, str]:
-    """The exit code and output of a server expected to stop on its own (None: it did not)."""
-    try:
-        output, _ = process.communicate(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-        return None, output
-    return process.returncode, output
+    """The exit code and output of a server expected to stop on its own; None if it
+    started serving instead (then it is stopped here)."""
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:  # until the server exits, or says it is serving
+        lines.append(line)
+        if "Uvicorn running on" in line:
+            process.terminate()
+            process.communicate(timeout=10)
+            return None, "".join(lines)
+    process.communicate(timeout=10)  # reaps it and closes the pipe
+    return process.returncode, "".join(lines)
 
 
 # -- a real uvicorn, default options ------------------------------------------------------
