@@ -1,16 +1,29 @@
-"""Litestar: wrap the app, `ConsentMiddleware(Litestar(...), ...)`; consent in `request.state`.
+"""Litestar: wrap the app's ASGI handler, `app.asgi_handler = ConsentMiddleware(app.asgi_handler,
+...)`; consent in `request.state`.
 
-Two Litestar facts shape the recipe (both asserted below):
+`app` stays a `Litestar`, so Litestar's own CLI runs it (`litestar run` finds it,
+`litestar --app app:app run` loads it), and its lifespan and `scope["app"]` stay
+Litestar's. Three Litestar facts shape the recipe (all asserted below):
 
 - Litestar runs `middleware=[...]` only for requests that match one of its routes, so
   with `DefineMiddleware(ConsentMiddleware, ...)` the consent endpoints under
-  `/_consent` answer 404 and the banner's buttons do nothing. Wrap the app instead.
+  `/_consent` answer 404 and the banner's buttons do nothing. Wrap the handler instead.
 - `compression_config=` compresses inside every Litestar middleware, so ours would
   only ever see gzip and step aside. Wrap ours in Litestar's `CompressionMiddleware`
   instead, outside.
+- `app = ConsentMiddleware(Litestar(...))` serves fine under uvicorn, but Litestar's CLI
+  wants a `Litestar`: it cannot load the wrapper, and autodiscovery skips it.
 """
 
 from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import urllib.request
+from pathlib import Path
 
 import pytest
 from litestar import Litestar, MediaType, Request, Response, get
@@ -19,7 +32,6 @@ from litestar.datastructures import Cookie
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.compression import CompressionMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionConfig
-from litestar.types import ASGIApp
 
 from asgi_consent import ConsentMiddleware
 from conftest import SECRET
@@ -67,16 +79,19 @@ HANDLERS = [page, api, whoami, cart]
 session_config = ServerSideSessionConfig()
 
 
-def build_app() -> ASGIApp:
-    return ConsentMiddleware(Litestar(HANDLERS), secret_key=SECRET)
+def build_app() -> Litestar:
+    app = Litestar(HANDLERS)
+    app.asgi_handler = ConsentMiddleware(app.asgi_handler, secret_key=SECRET)  # type: ignore[arg-type, assignment]
+    return app
 
 
-def build_full_app() -> ASGIApp:
+def build_full_app() -> Litestar:
     app = Litestar(HANDLERS, middleware=[session_config.middleware])
-    return CompressionMiddleware(
-        app=ConsentMiddleware(app, secret_key=SECRET),
+    app.asgi_handler = CompressionMiddleware(
+        app=ConsentMiddleware(app.asgi_handler, secret_key=SECRET),  # type: ignore[arg-type]
         config=CompressionConfig(backend="gzip"),
     )
+    return app
 
 
 async def test_banner_appears_on_an_html_page() -> None:
@@ -131,3 +146,79 @@ async def test_define_middleware_never_sees_the_consent_endpoints() -> None:
     assert choice.status_code == 404  # ... but Litestar answers /_consent itself
     assert "set-cookie" not in choice.headers
     assert whoami_.text == "decided=False analytics=False"
+
+
+async def test_the_app_stays_a_litestar_with_its_own_state() -> None:
+    app = build_app()
+    assert isinstance(app, Litestar)
+    async with client_for(app) as client:
+        response = await client.get("/")
+    assert response.status_code == 200 and BANNER in response.text
+
+
+# -- Litestar's own CLI, in a subprocess ---------------------------------------------------
+
+APP_MODULE = """
+    import os
+
+    from litestar import Litestar, MediaType, Request, get
+    from asgi_consent import ConsentMiddleware
+
+
+    @get("/", media_type=MediaType.HTML)
+    async def home(request: Request) -> str:
+        consent = request.state.consent
+        return f"<!doctype html><html><body><h1>{consent.decided}</h1></body></html>"
+
+
+    app = Litestar(route_handlers=[home])
+    app.asgi_handler = ConsentMiddleware(
+        app.asgi_handler, secret_key=os.environ["CONSENT_SECRET_KEY"]
+    )
+"""
+
+
+def _litestar_cli(tmp_path: Path, *args: str) -> tuple[str, str]:
+    """Runs `litestar <args> run` in a folder holding app.py; (home page, preferences page)."""
+    (tmp_path / "app.py").write_text(textwrap.dedent(APP_MODULE), encoding="utf-8")
+    env = {**os.environ, "CONSENT_SECRET_KEY": SECRET}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "litestar", *args, "run", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            found = re.search(r"Uvicorn running on (http://\S+)", line)
+            if found:
+                break
+        else:
+            pytest.fail("".join(lines))
+        pages = []
+        for path in ("/", "/_consent/preferences"):
+            with urllib.request.urlopen(found.group(1) + path, timeout=10) as response:
+                pages.append(response.read().decode())
+        return pages[0], pages[1]
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+@pytest.mark.server
+def test_litestar_run_finds_the_app_with_consent(tmp_path: Path) -> None:
+    home, preferences = _litestar_cli(tmp_path)
+    assert "<h1>False</h1>" in home and BANNER in home
+    assert 'name="choice"' in preferences
+
+
+@pytest.mark.server
+def test_litestar_run_with_the_app_option_runs_the_app_with_consent(tmp_path: Path) -> None:
+    home, preferences = _litestar_cli(tmp_path, "--app", "app:app")
+    assert "<h1>False</h1>" in home and BANNER in home
+    assert 'name="choice"' in preferences
