@@ -542,3 +542,8 @@ def test_an_option_declared_in_a_subclass_is_suggested_for_a_typo() -> None:
 def test_replace_on_a_subclass_keeps_the_subclass_and_its_options() -> None:
     config = _WithBannerDelay(secret_key=SECRET).replace(banner_delay=9)
     assert (type(config), config.banner_delay) == (_WithBannerDelay, 9)
+
+
+def test_the_repr_shows_only_what_differs_from_the_defaults() -> None:
+    config = ConsentConfig(secret_key=SECRET, policy_url="/privacy")
+    assert repr(config) == "ConsentConfig(secret_key=<1 hidden>, policy_url='/privacy')"

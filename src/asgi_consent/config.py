@@ -273,11 +273,14 @@ class ConsentConfig:
 
     def __repr__(self) -> str:
         shown = []
+        table = options_of(type(self))
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.name == "secret_key":
                 value = f"<{len(self.secret_keys)} hidden>"
-            if f.default is not dataclasses.MISSING and value == f.default:
+            # Defaults from a factory (categories, theme) are in the table, not the field.
+            default = table[f.name].default if f.name in table else f.default
+            if default is not dataclasses.MISSING and value == default:
                 continue
             shown.append(f"{f.name}={value!r}" if f.name != "secret_key" else f"{f.name}={value}")
         return f"{type(self).__name__}({', '.join(shown)})"
