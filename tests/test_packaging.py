@@ -1,0 +1,50 @@
+"""What the wheel and the sdist carry, as pyproject.toml and the Makefile declare it
+(`make` builds nothing here; issue 11's note has the wheel and sdist listings)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+
+
+def test_the_mit_licence_is_a_file_the_metadata_names() -> None:
+    licence = (ROOT / "LICENSE").read_text("utf-8")
+    assert licence.startswith("MIT License\n\nCopyright (c) 2026 asgi-consent developers\n")
+    assert (PROJECT["project"]["license"], PROJECT["project"]["license-files"]) == (
+        "MIT",
+        ["LICENSE"],
+    )
+
+
+def test_the_classifiers_name_asgi_frameworks_and_no_wsgi() -> None:
+    classifiers = PROJECT["project"]["classifiers"]
+    assert not [c for c in classifiers if "WSGI" in c]
+    assert {"Framework :: FastAPI", "Framework :: Django", "Framework :: Litestar"} <= set(
+        classifiers
+    )
+
+
+def test_the_sdist_ships_the_tests_and_not_the_benchmarks() -> None:
+    include = PROJECT["tool"]["hatch"]["build"]["targets"]["sdist"]["include"]
+    # Anchored: a bare "README.md" would match benchmarks/README.md as well.
+    assert all(pattern.startswith("/") for pattern in include)
+    assert {"/tests", "/demo", "/LICENSE", "/README.md"} <= set(include)
+    assert not [pattern for pattern in include if "benchmarks" in pattern]
+
+
+def test_the_demo_extra_is_a_server_and_nothing_of_the_test_tool_chain() -> None:
+    demo = PROJECT["project"]["optional-dependencies"]["demo"]
+    assert [re.split(r"[<>=\[]", requirement)[0] for requirement in demo] == ["uvicorn"]
+
+
+def test_make_demo_installs_the_demo_extra_and_make_test_the_test_extra() -> None:
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    demo_stamp = re.search(r"^demo: (\S+)$", makefile, re.M)
+    assert demo_stamp is not None
+    recipe = makefile[makefile.index(demo_stamp.group(1) + ": pyproject.toml") :]
+    assert "-e '.[demo]'" in recipe.split("\n\n")[0]
+    assert "-e '.[test]'" in makefile
