@@ -142,11 +142,12 @@ class ConsentConfig:
 
     Example::
 
-        ConsentConfig(secret_key=os.environ["CONSENT_SECRET"], policy_url="/privacy",
+        ConsentConfig(secret_key=os.environ["CONSENT_SECRET_KEY"], policy_url="/privacy",
                       accept_text={"en": "Accept all", "de": "Alle akzeptieren"})
 
-    Texts left at `None` come from the built-in translation of the visitor's language.
-    `python -m asgi_consent options` lists every option with its doc.
+    Texts left at `None` come from the built-in translation of the visitor's language; a
+    text given as one string is in `default_language` and keeps the banner in it (see
+    `languages.py`). `python -m asgi_consent options` lists every option with its doc.
     """
 
     # One declaration per option: `option(kind, doc, default=...)`. Checks run in this order.
