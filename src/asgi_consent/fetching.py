@@ -19,6 +19,7 @@ from .tags import Attribute, Tag, attribute
 from .urls import (
     Url,
     data_url_body,
+    data_url_parts,
     decode_attribute,
     is_relative,
     meta_refresh_url,
@@ -26,7 +27,7 @@ from .urls import (
     srcset_urls,
 )
 
-URL, SRCSET, CSS, HANDLER, DOCUMENT, FRAME, REFRESH, URL_LIST, LINK = range(9)
+URL, SRCSET, CSS, HANDLER, DOCUMENT, FRAME, REFRESH, URL_LIST, LINK, NONE = range(10)
 
 _BACKGROUND = {b"background": URL}
 ELEMENT_ATTRIBUTES: dict[bytes, dict[bytes, int]] = {
@@ -57,9 +58,25 @@ ELEMENT_ATTRIBUTES: dict[bytes, dict[bytes, int]] = {
     b"td": _BACKGROUND,
     b"th": _BACKGROUND,
 }
-# On any element; SVG and MathML elements fetch through href and xlink:href too.
-ANY_ELEMENT = {b"style": CSS, b"attributionsrc": URL_LIST}
-FOREIGN_ELEMENT = {b"href": URL, b"xlink:href": URL, b"style": CSS, b"attributionsrc": URL_LIST}
+_NAVIGATES = {b"href": NONE, b"xlink:href": NONE}  # a click, not a fetch
+_ANIMATION = {b"to": URL_LIST, b"from": URL_LIST, b"by": URL_LIST, b"values": URL_LIST}
+ELEMENT_ATTRIBUTES.update(
+    {b"a": {**_NAVIGATES, b"ping": URL_LIST}, b"area": {**_NAVIGATES, b"ping": URL_LIST}}
+)
+ELEMENT_ATTRIBUTES.update({name: _ANIMATION for name in (b"set", b"animate", b"animatetransform")})
+# On any element, whether the scanner reads it as HTML or SVG (where the two readings could
+# differ, both count): SVG elements fetch through href and xlink:href (image, use, feImage,
+# script) and through url() in presentation attributes.
+_PRESENTATION = (b"fill", b"stroke", b"filter", b"mask", b"clip-path", b"cursor",
+                 b"marker-start", b"marker-mid", b"marker-end")  # fmt: skip
+ANY_ELEMENT = {
+    b"style": CSS,
+    b"attributionsrc": URL_LIST,
+    b"href": URL,
+    b"xlink:href": URL,
+    **dict.fromkeys(_PRESENTATION, CSS),
+}
+FOREIGN_ELEMENT = ANY_ELEMENT
 PREFIX = b"data-consent-"
 STASHED_CSS = b"data-consent-css"
 # Attributes consent.js gives back their name on waking: fetching them is deferred only.
@@ -80,6 +97,7 @@ class Context:
     base_seen: bool = False
     cross_origin_base: bool = False
     skip_relative: bool = False  # relative URLs stay on a host no entry names
+    xml: bool = False  # an XHTML page (read by an XML parser)
     provider: str = ""  # the provider of the last tracker matched (placeholder text)
     nested: list[bytes] = field(default_factory=list)  # documents in srcdoc or data:
 
@@ -94,6 +112,8 @@ def attribute_kind(tag_name: bytes, attribute: bytes, foreign: bool) -> int | No
         return CSS  # consent.js puts it back into the <style>
     if attribute.startswith(PREFIX):
         attribute = attribute[len(PREFIX) :]  # consent.js would turn it back into this
+    if b":" in attribute and attribute != b"xlink:href":
+        attribute = attribute.rpartition(b":")[2]  # XML: any prefix may name XLink
     if attribute.startswith(b"on") and len(attribute) > 2:
         return HANDLER
     if foreign:  # SVG/MathML: href fetches; the HTML readings count too (fail closed)
@@ -104,7 +124,7 @@ def attribute_kind(tag_name: bytes, attribute: bytes, foreign: bool) -> int | No
     if table is not None:
         found = table.get(attribute)
         if found is not None:
-            return found
+            return None if found == NONE else found
     return ANY_ELEMENT.get(attribute)
 
 
@@ -127,6 +147,11 @@ def _resolved_categories(value: str, base: Url | None, ctx: Context, host_only: 
     if url.scheme == "javascript":
         code = unquote(url.path + ("?" + url.query if url.query is not None else ""))
         return set(ctx.rules.inline_categories(code.encode("utf-8", "replace")))
+    if url.scheme == "data":  # a script, stylesheet or document in the URL itself
+        parts = data_url_parts(url.href())
+        if parts is None:
+            return set(ctx.every_category)
+        return set(ctx.rules.inline_categories(parts[1]))
     found = ctx.rules.match_host(url) if host_only else ctx.rules.match_url(url)
     if found is None:
         return set(ctx.rules.host_categories(url))
@@ -144,8 +169,8 @@ def value_categories(kind: int, value: str, ctx: Context, rel: str = "") -> set[
         return _union(url_categories(u, ctx) for u in css_urls(value))
     if kind == HANDLER:
         return set(ctx.rules.inline_categories(value.encode("utf-8", "replace")))
-    if kind == URL_LIST:
-        return _union(url_categories(u, ctx) for u in value.split())
+    if kind == URL_LIST:  # space-separated (ping), or ";" (an animation's values)
+        return _union(url_categories(u, ctx) for u in value.replace(";", " ").split())
     if kind == LINK:
         return url_categories(value, ctx, host_only=bool(_CONNECT_RELS & set(rel.split())))
     if kind == REFRESH:

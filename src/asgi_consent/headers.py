@@ -13,7 +13,8 @@ from starlette.types import Message, Scope, Send
 
 from .cookie import Consent, cookie_names, set_cookie_header
 from .links import filter_link_header
-from .urls import Url, parse_url
+from .memo import Memo
+from .urls import Url, meta_refresh_url, parse_url
 
 if TYPE_CHECKING:
     from .rules import TrackerRules
@@ -36,55 +37,51 @@ CDN_CACHE_HEADERS = frozenset(
 
 # -- pages we rewrite --------------------------------------------------------------------
 
-# Validators of the app's bytes no longer describe what we send.
-_STALE_HEADERS = frozenset({b"etag", b"accept-ranges", b"content-md5"})
+# Not on a page we rewrite: validators of the app's bytes (they no longer describe what
+# we send), and shared caches' own caching headers (they would override Cache-Control).
+_NOT_ON_REWRITTEN_PAGES = frozenset({b"etag", b"accept-ranges", b"content-md5"}) | CDN_CACHE_HEADERS
 
 
 def edit_page_headers(start: Message, length: int | None) -> None:
-    """Headers of a page we rewrite, edited in place in one pass: private caching (and
-    no CDN's own caching header to override it), no stale validators, Content-Length
-    only for a one-piece body, then Vary: Cookie. Repeated headers (Set-Cookie) are
-    kept."""
-    kept: list[tuple[bytes, bytes]] = []
-    cache_control = content_length = False
-    directives = b", ".join(v for k, v in start["headers"] if k == b"cache-control")
-    for key, value in start["headers"]:
-        if key == b"cache-control":
-            if not cache_control:  # every Cache-Control header, merged into the first
-                kept.append((key, _private(directives)))
-                cache_control = True
-        elif key == b"content-length":
-            if length is not None and not content_length:
-                kept.append((key, str(length).encode()))
-                content_length = True
-        elif key not in _STALE_HEADERS and key not in CDN_CACHE_HEADERS:
-            kept.append((key, value))
-    start["headers"] = kept
+    """Headers of a page we rewrite, edited in place: private caching (every
+    Cache-Control merged into the first), no stale validators or CDN caching headers,
+    Content-Length only for a one-piece body, then Vary: Cookie. Repeated headers
+    (Set-Cookie) are kept."""
     headers = MutableHeaders(scope=start)
+    _delete(headers, _NOT_ON_REWRITTEN_PAGES)
+    cache_control = headers.getlist("cache-control")
+    if cache_control:
+        headers["cache-control"] = _private(", ".join(cache_control))
+    if length is None:
+        del headers["content-length"]
     headers.add_vary_header("Cookie")
     if not cache_control:
         headers.append("cache-control", "private")
-    if length is not None and not content_length:
-        headers.append("content-length", str(length))
+    if length is not None:  # in place of the app's, or last
+        headers["content-length"] = str(length)
 
 
 def private_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """Headers of a response that now differs per visitor (we added Set-Cookie headers
     deleting their cookies): private caching, no CDN's own caching header, Vary: Cookie.
     A shared cache must not hand one visitor's deletions to everyone."""
-    lowered = [(key.lower(), value) for key, value in headers]
-    directives = b", ".join(v for k, v in lowered if k == b"cache-control")
-    kept = [(k, v) for k, v in lowered if k != b"cache-control" and k not in CDN_CACHE_HEADERS]
-    kept.append((b"cache-control", _private(directives) if directives else b"private"))
-    message: Message = {"headers": kept}
-    MutableHeaders(scope=message).add_vary_header("Cookie")
-    edited: list[tuple[bytes, bytes]] = message["headers"]
-    return edited
+    edited = MutableHeaders(raw=[(key.lower(), value) for key, value in headers])
+    _delete(edited, CDN_CACHE_HEADERS)
+    directives = ", ".join(edited.getlist("cache-control"))
+    del edited["cache-control"]
+    edited.append("cache-control", _private(directives) if directives else "private")
+    edited.add_vary_header("Cookie")
+    return edited.raw
 
 
-def _private(current: bytes) -> bytes:
+def _delete(headers: MutableHeaders, names: frozenset[bytes]) -> None:
+    for name in {key for key, _ in headers.raw} & names:  # most pages have none of them
+        del headers[name.decode("latin-1")]
+
+
+def _private(current: str) -> str:
     """This page differs per visitor: no shared cache may keep it."""
-    directives = [d.strip() for d in current.decode("latin-1").split(",") if d.strip()]
+    directives = [d.strip() for d in current.split(",") if d.strip()]
     lowered = [d.lower() for d in directives]
     if "no-store" in lowered or "private" in lowered:
         return current
@@ -93,7 +90,7 @@ def _private(current: bytes) -> bytes:
         for d, low in zip(directives, lowered, strict=True)
         if low != "public" and not low.startswith("s-maxage")
     ]
-    return ", ".join(["private", *kept]).encode("latin-1")
+    return ", ".join(["private", *kept])
 
 
 # -- Set-Cookie ---------------------------------------------------------------------------
@@ -208,25 +205,14 @@ class HeaderFilter:
     ) -> None:
         self._rules = rules
         self._cookie_name = cookie_name
-        self._stale: dict[bytes, tuple[str, ...]] = {}  # Cookie header -> refused names
         self._categories = frozenset(rules.categories)
         self._extra_domains = tuple(extra_domains)
-        # cookie name -> its category: a visitor's cookies are judged on every response
-        self._seen: dict[str, str | None] = {}
-
-    def _category(self, name: str) -> str | None:
-        found = self._seen.get(name, self)
-        if found is self:
-            found = self._rules.cookie_category(name)
-            if len(name) <= 64:  # bounded: at most 4096 short names
-                if len(self._seen) >= 4096:
-                    self._seen.clear()
-                self._seen[name] = found
-        return found  # type: ignore[return-value]
+        # Cookie header -> the refused tracker cookies it carries (see `stale_cookies`).
+        self._stale: Memo[bytes, tuple[str, ...]] = Memo(size=1024, longest=2048)
 
     def refused_cookie(self, name: str, consent: Consent) -> bool:
         """Whether a Set-Cookie for `name` must be dropped for this visitor."""
-        category = self._category(name)
+        category = self._rules.cookie_category(name)
         return category is not None and not consent.allows(category)
 
     def filter(
@@ -235,9 +221,9 @@ class HeaderFilter:
         consent: Consent,
         base: Callable[[], Url | None],
     ) -> list[tuple[bytes, bytes]]:
-        """`headers` with lower-case names, without refused Set-Cookie headers and
-        without the link-values of refused trackers in Link headers. Repeated headers
-        stay repeated. `base` gives the URL relative links resolve against."""
+        """`headers` with lower-case names, without refused Set-Cookie headers, without
+        the link-values of refused trackers in Link headers, and without a Refresh to
+        one. Repeated headers stay repeated. `base` gives the URL links resolve against."""
         refused_link = self._link_check(consent, base)
         kept: list[tuple[bytes, bytes]] = []
         for key, value in headers:
@@ -250,6 +236,10 @@ class HeaderFilter:
                 if filtered is None:
                     continue
                 value = filtered
+            elif key == b"refresh":  # "0;url=..." navigates like <meta http-equiv=refresh>
+                target = meta_refresh_url(value.decode("latin-1"))
+                if target is not None and refused_link(target, frozenset()):
+                    continue
             kept.append((key, value))
         return kept
 
@@ -323,13 +313,7 @@ class HeaderFilter:
                 header = value if not header else header + b"; " + value
         if not header:
             return ()
-        refused = self._stale.get(header)
-        if refused is None:
-            refused = self._refused_cookies(header, consent)
-            if len(header) <= 2048:  # bounded: at most ~2 MB
-                if len(self._stale) >= 1024:
-                    self._stale.clear()
-                self._stale[header] = refused
+        refused = self._stale.get(header, lambda key: self._refused_cookies(key, consent))
         return refused if refused and consent.decided else ()
 
     def _refused_cookies(self, header: bytes, consent: Consent) -> tuple[str, ...]:

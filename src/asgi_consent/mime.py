@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from .memo import Memo
+
 # Turbo Streams are HTML fragments (<turbo-stream><template>...) whose scripts Turbo runs.
 TURBO_STREAM = "text/vnd.turbo-stream.html"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", TURBO_STREAM})
@@ -163,22 +165,29 @@ def extract_mime_type(headers: Iterable[bytes]) -> MimeType | None:
     return found
 
 
-_MEMO: dict[bytes, MimeType | None] = {}
-_UNSEEN = object()
+class ContentTypes:
+    """`extract_mime_type` and `scan_response`, remembering the few short Content-Type
+    values an app repeats (one per middleware). A type it returns is shared: read it,
+    never change it."""
+
+    def __init__(self) -> None:
+        self._types: Memo[bytes, MimeType | None] = Memo(size=256, longest=200)
+
+    def mime_type(self, values: Sequence[bytes]) -> MimeType | None:
+        """The MIME type of Content-Type `values`, as `extract_mime_type` reads them."""
+        # extract_mime_type reads the values joined with ", ": so does the key.
+        joined = values[0] if len(values) == 1 else b", ".join(values)
+        return self._types.get(joined, _extract_joined)
+
+    def scan_response(
+        self, method: str, status: int, headers: Iterable[tuple[bytes, bytes]]
+    ) -> tuple[str | None, bool]:
+        """`scan_response`, with this memo."""
+        return scan_response(method, status, headers, mime_type=self.mime_type)
 
 
-def response_mime_type(values: Sequence[bytes]) -> MimeType | None:
-    """`extract_mime_type`, remembered for the few short values an app repeats. The
-    result is shared: read it, never change it."""
-    key = values[0] if len(values) == 1 else b"\n".join(values)
-    found = _MEMO.get(key, _UNSEEN)
-    if found is _UNSEEN:
-        found = extract_mime_type(values)
-        if len(key) <= 200:
-            if len(_MEMO) >= 256:  # bounded: ~60 KB
-                _MEMO.clear()
-            _MEMO[key] = found
-    return found  # type: ignore[return-value]
+def _extract_joined(joined: bytes) -> MimeType | None:
+    return extract_mime_type((joined,))
 
 
 def with_charset(values: Sequence[bytes], charset: str) -> bytes:
@@ -192,21 +201,24 @@ def with_charset(values: Sequence[bytes], charset: str) -> bytes:
     return MimeType(mime.type, mime.subtype, parameters).serialize()
 
 
-def page_kind(types: Sequence[bytes], options: Sequence[bytes]) -> str | None:
-    """"html" for a response whose Content-Type values `types` make it a page we may
-    rewrite, "sniff" for one the browser sniffs (HTML if its first bytes say so: no
-    usable type, and no `nosniff` among the X-Content-Type-Options `options`), else None."""
-    mime = response_mime_type(types)
+def page_kind(mime: MimeType | None, options: Sequence[bytes]) -> str | None:
+    """"html" for a response whose (extracted) MIME type makes it a page we may rewrite,
+    "sniff" for one the browser sniffs (HTML if its first bytes say so: no usable type,
+    and no `nosniff` among the X-Content-Type-Options `options`), else None."""
     if mime is not None and mime.essence in HTML_TYPES:
         return "html"
     return "sniff" if needs_sniffing(mime) and not nosniff(options) else None
 
 
-_FILTERED = (b"set-cookie", b"link")
+_FILTERED = (b"set-cookie", b"link", b"refresh")
 
 
 def scan_response(
-    method: str, status: int, headers: Iterable[tuple[bytes, bytes]]
+    method: str,
+    status: int,
+    headers: Iterable[tuple[bytes, bytes]],
+    *,
+    mime_type: Callable[[Sequence[bytes]], MimeType | None] = extract_mime_type,
 ) -> tuple[str | None, bool]:
     """One pass over a response's headers: (its page kind, see `mime.page_kind`, None
     when it has no body we could read; whether a Set-Cookie or Link header needs
@@ -227,7 +239,7 @@ def scan_response(
             options.append(value)
     if compressed or method == "HEAD" or status < 200 or status in (204, 206, 304):
         return None, filtered
-    return page_kind(types, options), filtered
+    return page_kind(mime_type(types), options), filtered
 
 
 # -- MIME sniffing: a response without a type that the browser renders as HTML ---------

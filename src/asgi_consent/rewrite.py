@@ -18,7 +18,7 @@ from .fetching import Context, Edit
 from .plan import Placeholder as Placeholder
 from .plan import RewritePlan as RewritePlan
 from .scanner import ALL, GUARDED, LONG_ATTRIBUTE, LONG_END, LONG_START, Scanner
-from .tagdecision import decide_start_tag, held_unread, renamed_unread
+from .tagdecision import CDATA, decide_start_tag, held_unread, renamed_unread, split_cdata
 from .tags import Tag
 from .tree import RAWTEXT, SCRIPT
 from .urls import absolute_url
@@ -43,6 +43,7 @@ _READ_CONTENT = frozenset({b"script", b"style", b"noscript"})  # decisions read 
 # A page whose own URL we do not know (no Host header) still resolves "//host/x.js".
 _SOMEWHERE = absolute_url("http://localhost/")
 
+
 class HtmlRewriter:
     """Rewrites one HTML document, chunk by chunk: `feed()` each chunk, then `finish()`."""
 
@@ -59,6 +60,7 @@ class HtmlRewriter:
             document_url=plan.document_url or _SOMEWHERE,
             every_category=plan.blocked | (plan.rules.categories - {NECESSARY}),
             encoding=plan.encoding,
+            xml=plan.xml,
         )
         document = plan.document_url or _SOMEWHERE
         self._ctx.skip_relative = not plan.rules.knows_host(document.host)
@@ -126,7 +128,10 @@ class HtmlRewriter:
             if self._document is None:
                 before = b"".join(self._early) + b"".join(out) + view[cursor : tag.start]
                 self._decide(_starts_document(before, tag), out)
-            if tag.long:
+            if tag.name == CDATA:
+                if self._plan.blocked:  # nothing held back: nothing to make unambiguous
+                    edits.extend(split_cdata(tag, view))
+            elif tag.long:
                 self._long_tag(tag, edits)
             elif not tag.is_end:
                 self._start_tag(tag, view, edits)

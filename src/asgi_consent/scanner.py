@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from .charrefs import decode_attribute
 from .longtag import LongTag
 from .skim import skip
 from .tags import Attribute, Buffer, Tag, move_tag
@@ -114,7 +115,10 @@ class Scanner:
         lt = buf.find(b"<", pos)
         end = len(buf)
         if self.tree.frameset_ok and (lt if lt >= 0 else end) > pos:
-            if buf[pos : lt if lt >= 0 else end].strip(_SPACE):
+            text = bytes(buf[pos : lt if lt >= 0 else end])
+            if b"&" in text:  # "&#32;" is a space to the tree builder
+                text = decode_attribute(text).encode("utf-8")
+            if text.strip(_SPACE + b"\x00"):  # NULs are dropped in the body
                 self.tree.frameset_ok = False  # text in the body: no frameset any more
         if lt < 0:
             return end
@@ -126,7 +130,7 @@ class Scanner:
         if nxt == b"/":
             return self._end_tag_open(buf, lt, final, tags)
         if nxt == b"!":
-            return self._declaration(buf, lt, final)
+            return self._declaration(buf, lt, final, tags)
         if nxt == b"?":
             closer = b"?>" if self.xml else b">"
             return self._until(buf, lt, lt + 2, closer, final)
@@ -142,20 +146,36 @@ class Scanner:
             return lt + 3
         return self._until(buf, lt, lt + 2, b">", final)  # a bogus comment
 
-    def _declaration(self, buf: Buffer, lt: int, final: bool) -> int:
+    def _declaration(self, buf: Buffer, lt: int, final: bool, tags: list[Tag]) -> int:
         head = buf[lt + 2 : lt + 9]
         if head.startswith(b"--"):
             return self._comment(buf, lt, final)
-        cdata = self.tree.cdata_allowed()
-        for word in (b"doctype", b"[cdata[") if cdata else (b"doctype",):
-            if len(head) < len(word) and word.startswith(head.lower()) and not final:
-                return -lt - 1  # cannot tell yet
-        if cdata and head == b"[CDATA[":
-            return self._until(buf, lt, lt + 9, b"]]>", final)
+        partial = b"doctype".startswith(head.lower()) or b"[CDATA[".startswith(head)
+        if len(head) < 7 and partial and not final:
+            return -lt - 1  # cannot tell yet ("[CDATA[" is case-sensitive, DOCTYPE is not)
+        if head == b"[CDATA[":
+            return self._cdata(buf, lt, final, tags)
         if not final and (head == b"-" or not head):
             return -lt - 1
         return self._until(buf, lt, lt + 2, b">", final)  # DOCTYPE or a bogus comment
 
+    def _cdata(self, buf: Buffer, lt: int, final: bool, tags: list[Tag]) -> int:
+        """`<![CDATA[`: a CDATA section to "]]>" in SVG and MathML, a bogus comment to the
+        first ">" in HTML. Where the two could differ (a ">" inside), the rewriter splits
+        the section at each ">" so that both readings end every piece at the same byte;
+        where we cannot see its end (unfinished, or past the hold limit), the reading our
+        tree model gives is followed."""
+        close = buf.find(b"]]>", max(lt + 9, self.search_from))
+        if close < 0 and not final and len(buf) - lt <= self.hold_limit:
+            self.search_from = max(lt + 9, len(buf) - 2)
+            return -lt - 1
+        self.search_from = 0
+        if close < 0:
+            if self.tree.cdata_allowed():
+                return self._until(buf, lt, lt + 9, b"]]>", final)
+            return self._until(buf, lt, lt + 2, b">", final)
+        tags.append(Tag(b"![cdata[", lt, close + 3, lt + 9, False, content_end=close))
+        return close + 3
     def _comment(self, buf: Buffer, lt: int, final: bool) -> int:
         after = buf[lt + 4 : lt + 6]
         if after[:1] == b">":
@@ -209,7 +229,10 @@ class Scanner:
             self.retry_at = lt + min(2 * (end - lt), self.hold_limit + 1)
             return -lt - 1
         self.retry_at = 0
-        tag = Tag(bytes(buf[name_start:name_end]).lower(), lt, m.end(), name_end, is_end)
+        tag_name = bytes(buf[name_start:name_end]).lower()
+        if self.xml and b":" in tag_name:  # XHTML: "h:script" is a script, prefixed
+            tag_name = tag_name.rpartition(b":")[2]
+        tag = Tag(tag_name, lt, m.end(), name_end, is_end)
         if is_end:
             self.tree.end_tag(tag.name)
             tags.append(tag)

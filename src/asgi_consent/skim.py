@@ -29,11 +29,15 @@ _TOKENIZER_NAMES = (
     rb"|frameset|body|head|html"
 )
 _FETCHING_NAMES = _TOKENIZER_NAMES + rb"|link|base|meta"
-# Attributes that fetch in HTML content (href only does so on link and base, named above).
-_FETCHING = (
-    rb"(?:src|srcset|poster|data|background|style|srcdoc|ping|imagesrcset|attributionsrc"
-    rb"|manifest|on[^\t\n\f\r />=]*+|data-consent[^\t\n\f\r />=]*+)(?=[\t\n\f\r />=])"
+# Attributes that fetch, in HTML or SVG (fetching.py's table; href also means a link on
+# <a> and <area>, whose tags are read with the list without it).
+_NAVIGATION = rb"src|srcset|poster|data|background|style|srcdoc|ping|imagesrcset|attributionsrc"
+_FETCHING_ANYWHERE = (
+    _NAVIGATION + rb"|manifest|on[^\t\n\f\r />=]*+|data-consent[^\t\n\f\r />=]*+|to|from|by"
+    rb"|values|fill|stroke|filter|mask|clip-path|cursor|marker-start|marker-mid|marker-end"
 )
+_FETCHING = rb"(?:" + _FETCHING_ANYWHERE + rb"|href|xlink:href)(?=[\t\n\f\r />=])"
+_FETCHING_ON_LINKS = rb"(?:" + _FETCHING_ANYWHERE + rb")(?=[\t\n\f\r />=])"
 _VALUE = rb"""(?:"[^"]*+"|'[^']*+'|(?!["'])[^\t\n\f\r >]++|(?=>))"""
 
 
@@ -46,18 +50,23 @@ def _tail(attribute_guard: bytes) -> bytes:
 
 _ANY_TAIL = _tail(b"")
 _SAFE_TAIL = _tail(rb"(?!" + _FETCHING + rb")")
+_SAFE_LINK_TAIL = _tail(rb"(?!" + _FETCHING_ON_LINKS + rb")")
 _END_TAG = rb"</(?!body" + _NAME_END + rb")[a-zA-Z][^\t\n\f\r />]*+" + _ANY_TAIL
 _TEXT = rb"(?:[^<]++|<(?=[^a-zA-Z/!?]))"
 
 
-def _run(names: bytes, start_tag_tail: bytes) -> re.Pattern[bytes]:
-    start_tag = rb"<(?!(?:" + names + rb")" + _NAME_END + rb")[a-zA-Z][^\t\n\f\r />]*+"
-    start_tag += start_tag_tail
-    return re.compile(rb"(?:" + _TEXT + rb"|" + _END_TAG + rb"|" + start_tag + rb")*+", re.I)
+def _run(names: bytes, tail: bytes, link_tail: bytes) -> re.Pattern[bytes]:
+    link = rb"<(?:a|area)" + _NAME_END + link_tail
+    other = rb"<(?!(?:" + names + rb"|a|area)" + _NAME_END + rb")[a-zA-Z][^\t\n\f\r />]*+" + tail
+    return re.compile(
+        rb"(?:" + _TEXT + rb"|" + _END_TAG + rb"|" + link + rb"|" + other + rb")*+", re.I
+    )
 
 
-_SKIP_GUARDED = _run(_FETCHING_NAMES, _SAFE_TAIL)  # something is held back: fetches matter
-_SKIP_ALL = _run(_TOKENIZER_NAMES, _ANY_TAIL)  # nothing is held back: only states matter
+# something is held back: fetching attributes matter
+_SKIP_GUARDED = _run(_FETCHING_NAMES, _SAFE_TAIL, _SAFE_LINK_TAIL)
+# nothing is held back: only the tokenizer's states matter
+_SKIP_ALL = _run(_TOKENIZER_NAMES, _ANY_TAIL, _ANY_TAIL)
 _NAME = rb"([a-z][^\t\n\f\r />]*+)"
 _ANY_NAME = rb"[a-z][^\t\n\f\r />]*+"
 # Over a lower-cased run: the names of its start tags, and of its end tags (one group

@@ -138,19 +138,25 @@ def _hold(
     if len(marks) > 1 or claimed != required:
         inserted += b' data-consent="' + escape_attr(" ".join(sorted(required)).encode()) + b'"'
         edits += [(a.name_start, a.name_end, b"data-consent-page") for a in marks]
-    if tag.name == b"script" and not tag.foreign:
+    if tag.name == b"script" and not (tag.foreign or ctx.xml):
         live = [a for a in live if a.name not in (b"src", b"data-src")]  # text/plain: no fetch
     if tag.name == b"meta":
         edits += [
             (a.name_start, a.name_end, PREFIX + a.name) for a in attrs if a.name == b"http-equiv"
         ]
-    edits += [(a.name_start, a.name_end, PREFIX + a.name) for a in live]
+    edits += [(a.name_start, a.name_end, _renamed(a.name, ctx)) for a in live]
     if stash:
         inserted += stash[0][2]
         edits += stash[1:]
     if inserted:
         edits.append((tag.name_end, tag.name_end, inserted))
     return edits
+
+
+def _renamed(name: bytes, ctx: Context) -> bytes:
+    # In XHTML a prefix must be declared: "l:href" becomes data-consent-href, not a name
+    # with an unknown prefix (the page would not parse at all).
+    return PREFIX + (name.rpartition(b":")[2] if ctx.xml and name != b"xlink:href" else name)
 
 
 def _wake(tag: Tag, attrs: list[Attribute], buf: bytes) -> Decided:
@@ -224,3 +230,17 @@ def renamed_unread(tag_name: bytes, name: bytes) -> bytes | None:
     if fetches or attribute_kind(tag_name, name, True) is not None or name == b"http-equiv":
         return PREFIX + name
     return None
+
+
+CDATA = b"![cdata["  # the name the scanner gives a CDATA section it reports
+
+
+def split_cdata(tag: Tag, buf: bytes) -> list[Edit]:
+    """A CDATA section with ">" inside, cut at each one: `<![CDATA[a>b]]>` becomes
+    `<![CDATA[a]]>&gt;<![CDATA[b]]>`. In SVG the text is the same; in HTML, where each
+    piece is a bogus comment, every piece now ends where the SVG reading ends it."""
+    assert tag.content_end is not None
+    content = buf[tag.name_end : tag.content_end]
+    if b">" not in content:
+        return []
+    return [(tag.name_end, tag.content_end, content.replace(b">", b"]]>&gt;<![CDATA["))]

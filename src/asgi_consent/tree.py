@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from .charrefs import decode_attribute
+
 if TYPE_CHECKING:
     from .tags import Buffer, Tag
 
@@ -48,7 +50,7 @@ VOID = frozenset(
 # Start tags after which a <frameset> is ignored (they set frameset-ok to "not ok").
 _FRAMESET_KILLERS = frozenset(
     b"applet area body br button dd dt embed hr iframe image img input keygen li listing "
-    b"marquee object pre select table textarea wbr xmp".split()
+    b"marquee object pre select table template textarea wbr xmp".split()
 )
 _SVG_POINTS = frozenset({b"foreignobject", b"desc", b"title"})
 _MATH_TEXT_POINTS = frozenset({b"mi", b"mo", b"mn", b"ms", b"mtext"})
@@ -96,7 +98,9 @@ class TreeModel:
         return self._html_start(tag, buf)
 
     def _as_html(self, name: bytes) -> bool:
-        _, kind, namespace = self.foreign[-1]
+        top, kind, namespace = self.foreign[-1]
+        if top == b"annotation-xml" and name == b"svg":
+            return True  # the one start tag an annotation-xml hands to the HTML rules
         if kind == TEXT_POINT:
             return name not in (b"mglyph", b"malignmark")
         return kind != FOREIGN
@@ -108,7 +112,7 @@ class TreeModel:
             if not tag.self_closing(buf):
                 self._push(name, FOREIGN, name)
             return None
-        if name in _FRAMESET_KILLERS:
+        if name in _FRAMESET_KILLERS and not (name == b"input" and _hidden_input(tag, buf)):
             self.frameset_ok = False
         elif name == b"frameset" and self.frameset_ok and not self.foreign:
             self.in_frameset = True
@@ -124,6 +128,8 @@ class TreeModel:
     def end_tag(self, name: bytes) -> None:
         if self.xml or self.in_frameset:
             return
+        if name == b"br":
+            self.frameset_ok = False  # "</br>" is read as "<br>"
         if not self.foreign:
             self.closed((name,))
             return
@@ -185,9 +191,9 @@ class TreeModel:
             return TEXT_POINT
         if name == b"annotation-xml":
             for attr in tag.attributes(buf):
-                if attr.name == b"encoding":
-                    encoding = attr.value.strip().lower()
-                    if encoding in (b"text/html", b"application/xhtml+xml"):
+                if attr.name == b"encoding":  # compared exactly, character references read
+                    encoding = decode_attribute(attr.value).lower()
+                    if encoding in ("text/html", "application/xhtml+xml"):
                         return HTML_POINT
                     break
         return FOREIGN
@@ -196,3 +202,11 @@ class TreeModel:
     def _font_breaks_out(tag: Tag, buf: Buffer) -> bool:
         return any(attr.name in _FONT_BREAKOUT for attr in tag.attributes(buf))
 
+
+
+def _hidden_input(tag: Tag, buf: Buffer) -> bool:
+    """`<input type=hidden>` leaves a later <frameset> honoured (frameset-ok stays)."""
+    for attr in tag.attributes(buf):
+        if attr.name == b"type":
+            return decode_attribute(attr.value).lower() == "hidden"
+    return False

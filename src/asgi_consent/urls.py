@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
-from .attribute_urls import data_url_parts
+from .attribute_urls import data_url_parts as data_url_parts
 from .attribute_urls import meta_refresh_url as meta_refresh_url
 from .attribute_urls import srcset_urls as srcset_urls
 from .charrefs import decode_attribute as decode_attribute

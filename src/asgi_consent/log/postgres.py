@@ -34,8 +34,14 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
-from .records import BannerVersion, ConsentRecord, DailyCount
-from .store import EXPORT_PAGE, MAX_RECORDS_OF, SCHEMA_VERSION
+from .records import (
+    EXPORT_PAGE,
+    MAX_RECORDS_OF,
+    SCHEMA_VERSION,
+    BannerVersion,
+    ConsentRecord,
+    DailyCount,
+)
 
 _COLUMNS = (
     "record_id, consent_id, recorded_at, action, granted, refused, policy_revision, "

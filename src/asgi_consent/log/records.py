@@ -16,6 +16,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args
 
+SCHEMA_VERSION = 1
+"""The schema this package writes; a store migrates older schemas up to it."""
+
+EXPORT_PAGE = 500
+"""Rows read per query while exporting: memory stays flat whatever the range."""
+
+MAX_RECORDS_OF = 10_000
+"""`records_of` returns at most this many records (one visitor makes a handful)."""
+
+
 Action = Literal["accept", "reject", "save", "grant", "withdraw"]
 """accept (all, or all but marketing under GPC), reject, save a selection, grant from a
 click-to-load placeholder, withdraw."""

@@ -18,8 +18,16 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .records import BannerVersion, ConsentRecord, DailyCount, format_time, parse_time
-from .store import EXPORT_PAGE, MAX_RECORDS_OF, SCHEMA_VERSION
+from .records import (
+    EXPORT_PAGE,
+    MAX_RECORDS_OF,
+    SCHEMA_VERSION,
+    BannerVersion,
+    ConsentRecord,
+    DailyCount,
+    format_time,
+    parse_time,
+)
 
 T = TypeVar("T")
 

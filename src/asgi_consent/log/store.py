@@ -63,16 +63,10 @@ from typing import Protocol, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..errors import ConfigError
+from .records import EXPORT_PAGE as EXPORT_PAGE
+from .records import MAX_RECORDS_OF as MAX_RECORDS_OF
+from .records import SCHEMA_VERSION as SCHEMA_VERSION
 from .records import BannerVersion, ConsentRecord, DailyCount
-
-SCHEMA_VERSION = 1
-"""The schema this package writes; a store migrates older schemas up to it."""
-
-EXPORT_PAGE = 500
-"""Rows read per query while exporting: memory stays flat whatever the range."""
-
-MAX_RECORDS_OF = 10_000
-"""`records_of` returns at most this many records (one visitor makes a handful)."""
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _EXPECTED = "a sqlite:///path.db or postgresql://user@host/database URL"
