@@ -437,9 +437,14 @@ class _Reader:
             self.style("<style>", element.text or "", bases, depth)
         elif name == "meta" and get("http-equiv", "").lower() == "refresh":
             self.fetch("<meta refresh>", refresh_url(get("content", "")), bases, depth)
+        self.url_lists(name, label, attrs, bases, depth)
+
+    def url_lists(
+        self, name: str, label: str, attrs: dict[str, str], bases: list[str], depth: int
+    ) -> None:
         for attr in ("ping", "attributionsrc"):
             if name in URL_LIST_ELEMENTS[attr]:
-                for url in get(attr, "").split():
+                for url in attrs.get(attr, "").split():
                     self.fetch(f"{label} {attr}>", url, bases, depth)
 
     def script(
