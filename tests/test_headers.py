@@ -510,7 +510,7 @@ async def test_a_visitors_refused_cookies_are_judged_once_per_cookie_header() ->
     first = await _request(mw, "/", b"_fbp=1", reject)
     again = await _request(mw, "/", b"_fbp=1", reject)
     assert _expired(first) == _expired(again) != []
-    assert list(mw.headers._stale.values()) == [("_fbp",)]
+    assert len(mw.headers._stale) == 1
 
 
 @pytest.mark.anyio

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import itertools
 import re
@@ -15,6 +14,7 @@ from email.utils import formatdate
 from itsdangerous import BadData, TimestampSigner
 
 from .config import NECESSARY, ConsentConfig
+from .memo import Memo
 
 # Our own salt: a Starlette session cookie signed with the same secret key (salt
 # "cookie-session") can never pass as a consent cookie, nor the other way round.
@@ -154,10 +154,13 @@ class ConsentCodec:
         )
         self._clock = clock
         self.cookie_name = config.cookie_name.encode()
+        self._value_pattern = value_pattern(self.cookie_name)
         # Cookie value -> (its Consent, signed at), or None when it is not valid. The
         # same string always verifies the same way; only its age changes, and that is
-        # checked on every use.
-        self._verified: dict[str, tuple[Consent, float] | None] = {}
+        # checked on every use. Values come from visitors: decode() takes no longer ones.
+        self._verified: Memo[str, tuple[Consent, float] | None] = Memo(
+            size=4096, longest=MAX_VALUE_LENGTH
+        )
         self._revision = config.policy_revision
         self._known = frozenset(config.category_names)
         self._max_age = config.max_age
@@ -170,15 +173,9 @@ class ConsentCodec:
 
     def decode(self, raw: str | None) -> Consent:
         """The consent in a cookie value; `NO_CHOICE` for anything not valid now."""
-        if not raw or len(raw) > 1024:
+        if not raw or len(raw) > MAX_VALUE_LENGTH:
             return NO_CHOICE
-        if raw in self._verified:
-            verified = self._verified[raw]
-        else:
-            verified = self._verify(raw)
-            if len(self._verified) >= 4096:  # bounded: values come from visitors
-                self._verified.clear()
-            self._verified[raw] = verified
+        verified = self._verified.get(raw, self._verify)
         if verified is None:
             return NO_CHOICE
         consent, signed_at = verified
@@ -210,7 +207,9 @@ class ConsentCodec:
         """The `Consent` in a request's Cookie headers. Several values of our cookie (one
         planted by a sibling subdomain on the parent domain, say) give the most
         restrictive of the valid ones; more than `MAX_CONSENT_VALUES` give no choice."""
-        values = cookie_values(headers, self.cookie_name, MAX_CONSENT_VALUES + 1)
+        values = cookie_values(
+            headers, self.cookie_name, MAX_CONSENT_VALUES + 1, pattern=self._value_pattern
+        )
         if len(values) > MAX_CONSENT_VALUES:
             return NO_CHOICE
         if len(values) == 1:
@@ -230,21 +229,28 @@ class ConsentCodec:
 # More values than this of our cookie (planted by sibling subdomains, each on its own
 # path) is no choice at all: verifying them all would let a visitor's header cost us.
 MAX_CONSENT_VALUES = 8
+# Longer values are not ours (ours are about 80 characters) and are never verified.
+MAX_VALUE_LENGTH = 1024
 
 
-@functools.lru_cache(maxsize=16)
-def _value_pattern(name: bytes) -> re.Pattern[bytes]:
+def value_pattern(name: bytes) -> re.Pattern[bytes]:
+    """The regex that finds the values of cookie `name` (see `cookie_values`)."""
     # Anchored at a ";" (or the start): one pass of the regex engine, linear in the header.
     return re.compile(rb"(?:^|;)[ \t]*" + re.escape(name) + rb"[ \t]*=([^;]*)")
 
 
 def cookie_values(
-    headers: Iterable[tuple[bytes, bytes]], name: bytes, limit: int
+    headers: Iterable[tuple[bytes, bytes]],
+    name: bytes,
+    limit: int,
+    *,
+    pattern: re.Pattern[bytes] | None = None,
 ) -> list[str | None]:
     """The values of every cookie called `name` in the Cookie header(s), in order, at
-    most `limit` of them (None for a value that is not ASCII). Linear in the headers."""
+    most `limit` of them (None for a value that is not ASCII). Linear in the headers.
+    `pattern` is `value_pattern(name)`, compiled once by a caller that asks often."""
     found: list[str | None] = []
-    pattern = _value_pattern(name)
+    pattern = pattern or value_pattern(name)
     for key, value in headers:
         if key != b"cookie" or name not in value:
             continue

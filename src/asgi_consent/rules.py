@@ -57,6 +57,30 @@ def _cookie_matcher(pattern: str) -> tuple[str, bool]:
     return (pattern[:-1], True) if pattern.endswith("*") else (pattern, False)
 
 
+def _configured_trackers(config: ConsentConfig) -> list[Tracker]:
+    """The config's `tracker_*` additions, then the catalogue's entries of its categories."""
+    trackers: list[Tracker] = []
+    for category, urls in config.tracker_urls.items():
+        trackers.append(
+            Tracker(
+                name=f"config:{category}",
+                category=category,
+                provider="",
+                script_urls=tuple(urls),
+                iframe_urls=tuple(urls),
+                pixel_urls=tuple(urls),
+            )
+        )
+    for category, inline in config.tracker_markers.items():
+        trackers.append(Tracker(f"config:{category}", category, "", inline_markers=tuple(inline)))
+    for category, names in config.tracker_cookies.items():
+        trackers.append(Tracker(f"config:{category}", category, "", cookies=tuple(names)))
+    if config.block_catalogue:
+        known = set(config.category_names)
+        trackers.extend(t for t in CATALOGUE if t.category in known)
+    return trackers
+
+
 class TrackerRules:
     """Lookups over the catalogue and the config's `tracker_*` additions.
 
@@ -66,27 +90,7 @@ class TrackerRules:
 
     def __init__(self, config: ConsentConfig) -> None:
         self.categories = frozenset(config.category_names)
-        trackers: list[Tracker] = []
-        for category, urls in config.tracker_urls.items():
-            trackers.append(
-                Tracker(
-                    name=f"config:{category}",
-                    category=category,
-                    provider="",
-                    script_urls=tuple(urls),
-                    iframe_urls=tuple(urls),
-                    pixel_urls=tuple(urls),
-                )
-            )
-        for category, inline in config.tracker_markers.items():
-            trackers.append(
-                Tracker(f"config:{category}", category, "", inline_markers=tuple(inline))
-            )
-        for category, names in config.tracker_cookies.items():
-            trackers.append(Tracker(f"config:{category}", category, "", cookies=tuple(names)))
-        if config.block_catalogue:
-            known = set(config.category_names)
-            trackers.extend(t for t in CATALOGUE if t.category in known)
+        trackers = _configured_trackers(config)
         self._tables = {kind: _UrlTable() for kind in URL_KINDS}
         markers: list[tuple[bytes, str]] = []
         exact: dict[str, str] = {}
