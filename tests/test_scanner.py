@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from typing import Any
 
 import html5lib
 import pytest
@@ -23,9 +24,15 @@ HTML_NS = "{http://www.w3.org/1999/xhtml}"
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
-def scan(doc: bytes, size: int | None = None, skim: int = 0) -> list[tuple[Tag, bytes]]:
-    scanner = Scanner()
+def scan(
+    doc: bytes, size: int | None = None, skim: int = 0, foreign: list[Any] | None = None
+) -> list[tuple[Tag, bytes]]:
+    """The tags the scanner reports, with the content of an SVG raw-text element also
+    read as the markup it is in SVG (as the rewriter reads it)."""
+    scanner = Scanner(hold=frozenset({b"script", b"style", b"noscript"}))
     scanner.skim = skim
+    if foreign is not None:
+        scanner.tree.foreign = foreign
     buf = bytearray()
     found: list[tuple[Tag, bytes]] = []
     pieces = [doc] if not size else [doc[i : i + size] for i in range(0, len(doc), size)] or [b""]
@@ -34,6 +41,9 @@ def scan(doc: bytes, size: int | None = None, skim: int = 0) -> list[tuple[Tag, 
         tags, stop = scanner.scan(buf, 0, index == len(pieces) - 1)
         view = bytes(buf)
         found += [(tag, view) for tag in tags]
+        for tag in tags:
+            if tag.dual and tag.content_end is not None:
+                found += scan(view[tag.end : tag.content_end], foreign=list(tag.dual))
         del buf[:stop]
         scanner.shift(stop)
     return found

@@ -322,7 +322,7 @@ def content_span(tag: Tag, buf: bytes) -> tuple[int, int] | None:
     """Where the content of a <script> or <style> lies in `buf`, if it can be read: raw
     text in HTML; in SVG, text up to its end tag when no "<" comes first (as in every
     icon a design tool exports: markup there would be tags, not text)."""
-    if not tag.foreign:
+    if not tag.foreign or tag.content_end is not None:
         return None if tag.content_end is None else (tag.end, tag.content_end)
     closer = re.compile(rb"</" + re.escape(tag.name) + rb"[\t\n\f\r />]", re.I)
     end = closer.search(buf, tag.end)

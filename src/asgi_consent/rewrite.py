@@ -166,8 +166,10 @@ class HtmlRewriter:
         if decided is not None:
             self.found |= decided.held
             edits.extend(decided.edits)
-        if tag.name == b"noscript" and not tag.foreign and tag.content_end is not None:
-            edits.extend(self._noscript(tag, view))
+        if tag.content_end is not None and (tag.dual or (
+            tag.name == b"noscript" and not tag.foreign
+        )):
+            edits.extend(self._as_markup(tag, view))
 
     def _long_tag(self, tag: Tag, edits: list[Edit]) -> None:
         """A tag too long to hold (see longtag.py): held back unread, its fetching
@@ -199,15 +201,19 @@ class HtmlRewriter:
         self._emit(out, view[at:stop])
         return stop
 
-    def _noscript(self, tag: Tag, view: bytes) -> list[Edit]:
-        """<noscript> content as a browser without JavaScript reads it: markup. Its
-        trackers are held back for visitors without JavaScript too. Content that does not
-        end cleanly as markup could run on past </noscript> for them: it is dropped."""
+    def _as_markup(self, tag: Tag, view: bytes) -> list[Edit]:
+        """Raw text that another reading takes for markup: <noscript> (markup for a
+        browser without JavaScript), or an SVG <style>/<script>/... (raw text had we
+        been wrong about being in SVG). The markup reading's trackers are held back too;
+        content that does not end cleanly as markup could run on past the raw text's end
+        in that reading, so it is dropped."""
         assert tag.content_end is not None
         content = view[tag.end : tag.content_end]
         sub = HtmlRewriter(self._plan, depth=self._depth, in_noscript=True)
         sub._document = False
         sub._ctx = self._ctx
+        if tag.dual:
+            sub._scanner.tree.foreign = list(tag.dual)
         rewritten = sub.rewrite_all(content)
         self.found |= sub.found
         if sub._scanner.open_at_eof and tag.closed:

@@ -254,7 +254,7 @@ class Scanner:
         self.raw_end = re.compile(rb"</" + re.escape(name) + rb"[\t\n\f\r />]", re.I)
         self.script_state = 0
         self.search_from = tag.end
-        if name in self.hold and not tag.long:
+        if (name in self.hold or (tag.dual and self.hold)) and not tag.long:
             self.pending = tag
         else:
             tag.content_end = None

@@ -38,6 +38,9 @@ class Tag:
     foreign: bool = False  # a start tag that became an SVG or MathML element
     content_end: int | None = None  # raw-text elements: where their content ends
     closed: bool = True  # a raw-text element: its end tag was found (not the end of input)
+    # an SVG/MathML element that is raw text in HTML: the open foreign elements after it,
+    # so that its content can also be read as the markup it is in foreign content
+    dual: tuple[tuple[bytes, int, bytes], ...] | None = None
     long: int = 0  # a tag too long to hold: LONG_START, then LONG_ATTRIBUTE names, LONG_END
     self_closing_flag: bool | None = None
     _attributes: list[Attribute] | None = field(default=None, repr=False)

@@ -92,9 +92,16 @@ class TreeModel:
                 self._pop_foreign()
             else:
                 tag.foreign = True
-                if not tag.self_closing(buf):
-                    self._push(name, self._kind(name, tag, buf), self.foreign[-1][2])
-                return None
+                if tag.self_closing(buf):
+                    return None
+                self._push(name, self._kind(name, tag, buf), self.foreign[-1][2])
+                switch = RAW_TEXT_ELEMENTS.get(name)
+                if switch is None or switch == PLAINTEXT:
+                    return None
+                # Raw text if we are wrong about being in SVG, markup if we are right:
+                # read as raw text here, and the rewriter reads its content as markup too.
+                tag.dual = tuple(self.foreign)
+                return switch, name
         return self._html_start(tag, buf)
 
     def _as_html(self, name: bytes) -> bool:
