@@ -199,21 +199,10 @@ def _xml_fetches(document: bytes) -> list[str]:
     return found
 
 
-_ENTITIES = pytest.mark.xfail(
-    strict=True,
-    reason="known gap (issue 8 note): entities declared in an XHTML page's internal DTD "
-    "subset are not expanded by the scanner; Chromium's XML parser expands them",
-)
-
-
 @pytest.mark.parametrize("visitor", VISITORS)
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(n, marks=_ENTITIES) if n.startswith("xhtml-entity") else n
-        for n in sorted(findings.XML)
-        if n.startswith("xhtml-")
-    ],
+    [n for n in sorted(findings.XML) if n.startswith("xhtml-")],
 )
 def test_an_xhtml_page_is_read_with_its_namespaces_and_entities(
     name: str, visitor: Visitor
@@ -275,10 +264,7 @@ def chromium() -> dict[str, dict[str, list[str]]]:
 @pytest.mark.server
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(n, marks=_ENTITIES) if n.startswith("xhtml-entity") else n
-        for n in findings.PAGES
-    ],
+    list(findings.PAGES),
 )
 def test_chromium_requests_no_tracker_through_the_middleware(
     chromium: dict[str, dict[str, list[str]]], name: str

@@ -17,8 +17,15 @@ from .config import NECESSARY
 from .fetching import Context, Edit
 from .plan import Placeholder as Placeholder
 from .plan import RewritePlan as RewritePlan
-from .scanner import ALL, GUARDED, LONG_ATTRIBUTE, LONG_END, LONG_START, Scanner
-from .tagdecision import CDATA, decide_start_tag, held_unread, renamed_unread, split_cdata
+from .scanner import ALL, DOCTYPE, GUARDED, LONG_ATTRIBUTE, LONG_END, LONG_START, Scanner
+from .tagdecision import (
+    CDATA,
+    decide_start_tag,
+    empty_entities,
+    held_unread,
+    renamed_unread,
+    split_cdata,
+)
 from .tags import Tag
 from .tree import RAWTEXT, SCRIPT
 from .urls import absolute_url
@@ -127,8 +134,11 @@ class HtmlRewriter:
         for tag in tags:
             if self._document is None:
                 before = b"".join(self._early) + b"".join(out) + view[cursor : tag.start]
-                self._decide(_starts_document(before, tag), out)
-            if tag.name == CDATA:
+                self._decide(tag.name == DOCTYPE or _starts_document(before, tag), out)
+            if tag.name == DOCTYPE:
+                if self._plan.blocked:
+                    edits.extend(empty_entities(tag, view, self._ctx, self._plan))
+            elif tag.name == CDATA:
                 if self._plan.blocked:  # nothing held back: nothing to make unambiguous
                     edits.extend(split_cdata(tag, view))
             elif tag.long:
@@ -166,9 +176,9 @@ class HtmlRewriter:
         if decided is not None:
             self.found |= decided.held
             edits.extend(decided.edits)
-        if tag.content_end is not None and (tag.dual or (
-            tag.name == b"noscript" and not tag.foreign
-        )):
+        if tag.content_end is not None and (
+            tag.dual or (tag.name == b"noscript" and not tag.foreign)
+        ):
             edits.extend(self._as_markup(tag, view))
 
     def _long_tag(self, tag: Tag, edits: list[Edit]) -> None:

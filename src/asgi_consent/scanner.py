@@ -33,6 +33,10 @@ _TAG_TAIL = re.compile(
 )
 _TAG_NAME = re.compile(rb"[^\t\n\f\r />]*+")
 _COMMENT_END = re.compile(rb"--!?>")
+_XML_DOCTYPE = re.compile(
+    rb"""<!DOCTYPE(?:[^\[>"']++|"[^"]*+"|'[^']*+')*+(?:\[(?:[^\]"']++|"[^"]*+"|'[^']*+')*+\][^>]*+)?>"""
+)
+DOCTYPE = b"!doctype"  # the name of the reported XML DOCTYPE
 _SCRIPT_NORMAL = re.compile(rb"<!--|</script[\t\n\f\r />]", re.I)
 _SCRIPT_ESCAPED = re.compile(rb"-->|</script[\t\n\f\r />]|<script[\t\n\f\r />]", re.I)
 _SCRIPT_DOUBLE = re.compile(rb"-->|</script[\t\n\f\r />]", re.I)
@@ -157,7 +161,20 @@ class Scanner:
             return self._cdata(buf, lt, final, tags)
         if not final and (head == b"-" or not head):
             return -lt - 1
+        if self.xml and head.lower() == b"doctype":
+            return self._xml_doctype(buf, lt, final, tags)
         return self._until(buf, lt, lt + 2, b">", final)  # DOCTYPE or a bogus comment
+
+    def _xml_doctype(self, buf: Buffer, lt: int, final: bool, tags: list[Tag]) -> int:
+        """An XML DOCTYPE runs past its internal subset ("[...]>"), whose entities the
+        XML parser expands: it is reported whole, so the rewriter can read them."""
+        found = _XML_DOCTYPE.match(buf, lt)
+        if found is None:
+            if final or len(buf) - lt > self.hold_limit:
+                return self._until(buf, lt, lt + 2, b">", final)
+            return -lt - 1
+        tags.append(Tag(DOCTYPE, lt, found.end(), lt + 9, False, content_end=found.end()))
+        return found.end()
 
     def _cdata(self, buf: Buffer, lt: int, final: bool, tags: list[Tag]) -> int:
         """`<![CDATA[`: a CDATA section to "]]>" in SVG and MathML, a bogus comment to the
@@ -176,6 +193,7 @@ class Scanner:
             return self._until(buf, lt, lt + 2, b">", final)
         tags.append(Tag(b"![cdata[", lt, close + 3, lt + 9, False, content_end=close))
         return close + 3
+
     def _comment(self, buf: Buffer, lt: int, final: bool) -> int:
         after = buf[lt + 4 : lt + 6]
         if after[:1] == b">":

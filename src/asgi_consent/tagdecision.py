@@ -28,6 +28,7 @@ from .fetching import (
     page_mark,
     script_state,
     tag_needs,
+    url_categories,
 )
 from .markup import escape_attr
 from .tags import Attribute, Tag, attribute
@@ -244,3 +245,21 @@ def split_cdata(tag: Tag, buf: bytes) -> list[Edit]:
     if b">" not in content:
         return []
     return [(tag.name_end, tag.content_end, content.replace(b">", b"]]>&gt;<![CDATA["))]
+
+
+_ENTITY = re.compile(rb"""(<!ENTITY\s+[^\s%]\S*\s+)("[^"]*"|'[^']*')""")
+
+
+def empty_entities(tag: Tag, buf: bytes, ctx: Context, plan: RewritePlan) -> list[Edit]:
+    """An XHTML page's own entities: the XML parser puts their text, markup included, in
+    place of each reference. An entity whose text names a refused tracker (in a URL, in
+    markup or in code) is emptied: the scanner never sees where it is used."""
+    assert tag.content_end is not None
+    edits: list[Edit] = []
+    for found in _ENTITY.finditer(buf, tag.start, tag.content_end):
+        text = found.group(2)[1:-1]
+        needed = set(ctx.rules.inline_categories(text)) | url_categories(decode(text, ctx), ctx)
+        if any(plan.refuses(c) for c in needed - {NECESSARY}):
+            start, end = found.span(2)
+            edits.append((start + 1, end - 1, b""))
+    return edits
