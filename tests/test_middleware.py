@@ -15,6 +15,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from asgi_consent import ConsentMiddleware
+from asgi_consent.cookie import NO_CHOICE
+from asgi_consent.middleware import _Responder
+from asgi_consent.plan import RewritePlan
 from conftest import SECRET, body_of, html_app, make_scope, run_asgi, wrap
 
 PAGE = b"<!doctype html><html><head><title>News</title></head><body><p>Hello</p></body></html>"
@@ -635,6 +638,25 @@ async def test_etag_and_accept_ranges_are_removed_from_a_rewritten_page() -> Non
     ]
 
 
+@pytest.mark.anyio
+async def test_the_responder_rewrites_with_the_plan_function_it_is_given() -> None:
+    mw = wrap(html_app([PAGE]))
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    def plan(scope: Any, consent: Any, headers: Any) -> RewritePlan:
+        return RewritePlan(frozenset(), frozenset(), mw.rules, before_body_end=b"<!--ours-->")
+
+    scope = make_scope()
+    responder = _Responder(
+        scope, NO_CHOICE, send, scan=mw.content_types.scan_response, plan=plan, headers=mw.headers
+    )
+    await html_app([PAGE[:30], PAGE[30:]])(scope, None, responder.send)
+    assert body_of(sent) == PAGE.replace(b"</body>", b"<!--ours--></body>")
+
+
 # -- banner details -------------------------------------------------------------------
 
 
@@ -646,6 +668,35 @@ async def test_csp_nonce_of_the_response_is_carried_onto_our_script() -> None:
     script = banner[banner.index(b"<script ") :]
     assert script.startswith(b'<script src="/_consent/static/consent.')
     assert b' nonce="r4nd0m+/="' in script
+
+
+@pytest.mark.anyio
+async def test_our_script_names_the_consent_mode_signals_it_updates() -> None:
+    sent = await run_asgi(wrap(html_app([PAGE]), consent_mode=True), make_scope())
+    _, banner, _ = split_insertion(body_of(sent), BANNER_START)
+    assert (
+        b' data-consent-mode="analytics_storage:analytics ad_storage:marketing'
+        b' ad_user_data:marketing ad_personalization:marketing"'
+    ) in banner[banner.index(b"<script ") :]
+
+
+@pytest.mark.anyio
+async def test_without_consent_mode_our_script_names_no_signals() -> None:
+    sent = await run_asgi(wrap(html_app([PAGE])), make_scope())
+    assert b"data-consent-mode" not in body_of(sent)
+    assert b"consent-mode." not in body_of(sent)
+
+
+@pytest.mark.anyio
+async def test_the_consent_mode_default_goes_first_in_the_head_with_the_visitors_choice() -> None:
+    mw = wrap(html_app([PAGE]), consent_mode=True)
+    sent = await run_asgi(mw, make_scope(headers=[consent_cookie(mw, "marketing")]))
+    head = body_of(sent).split(b"<head>", 1)[1]
+    assert head.startswith(b'<script src="/_consent/static/consent-mode.')
+    assert (
+        b'data-consent-state="analytics_storage:denied ad_storage:granted'
+        b' ad_user_data:granted ad_personalization:granted"></script><title>'
+    ) in head
 
 
 @pytest.mark.anyio

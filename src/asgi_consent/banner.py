@@ -6,15 +6,23 @@ request is rendered once per language and kept; only `next` is filled in per req
 
 from __future__ import annotations
 
-from functools import lru_cache
 from html import escape
 
 from .assets import Assets
 from .config import NECESSARY, ConsentConfig
 from .locales import Texts, texts_for
+from .memo import Memo
 
 _NEXT = "\x00next\x00"  # slot for the per-request `next` path; never in escaped text
-RTL_LANGUAGES = frozenset({"ar", "he", "fa", "ur", "ps", "yi", "dv", "ckb"})
+
+# Google Consent Mode v2: the signals each of our categories stands for. Written into the
+# default command's state and onto our consent.js element, which sends the updates.
+CONSENT_MODE_SIGNALS = (
+    ("analytics_storage", "analytics"),
+    ("ad_storage", "marketing"),
+    ("ad_user_data", "marketing"),
+    ("ad_personalization", "marketing"),
+)
 
 
 def _e(text: str) -> str:
@@ -22,42 +30,38 @@ def _e(text: str) -> str:
 
 
 class BannerRenderer:
-    """Renders our markup for one config. Cached per language (and choice state)."""
+    """Renders our markup for one config. The markup that does not depend on the request
+    is rendered once per language (and choice state) and kept."""
 
     def __init__(self, config: ConsentConfig, assets: Assets) -> None:
         self._config = config
         self._assets = assets
         self._prefix = config.endpoint_prefix
-        # Bound per instance so each middleware has its own cache.
-        self._banner_template = lru_cache(maxsize=256)(self._render_banner)
-        self._settings_template = lru_cache(maxsize=1024)(self._render_settings)
-        self._placeholder_template = lru_cache(maxsize=1024)(self._render_placeholder)
-        # Whole insertions, per page and state: most requests repeat a recent one. Small:
-        # a per-request nonce never repeats, and each entry is a few KB.
-        self.banner = lru_cache(maxsize=256)(self.banner)  # type: ignore[method-assign]
-        self.settings = lru_cache(maxsize=256)(self.settings)  # type: ignore[method-assign]
+        # Keys are languages, choices and catalogue names: bounded by the config.
+        self._banners: Memo[tuple[str, bool], str] = Memo(size=256)
+        self._settings: Memo[tuple[str, frozenset[str]], str] = Memo(size=1024)
+        self._placeholders: Memo[tuple[str, str, str], str] = Memo(size=1024)
+        mode = ""
+        if config.consent_mode:
+            signals = " ".join(f"{signal}:{category}" for signal, category in CONSENT_MODE_SIGNALS)
+            mode = f' data-consent-mode="{signals}"'
+        self._mode_attribute = mode
 
     def texts(self, language: str) -> Texts:
         return texts_for(self._config, language)
 
-    def _direction(self, texts: Texts) -> str:
-        if texts.language.split("-", 1)[0] in RTL_LANGUAGES:
-            return "rtl"
-        return texts.direction
-
     def _scripts(self, nonce: str | None, granted: frozenset[str] | None) -> str:
         nonce_attr = f' nonce="{_e(nonce)}"' if nonce else ""
-        mode = ' data-consent-mode="on"' if self._config.consent_mode else ""
         state = f' data-granted="{_e(" ".join(sorted(granted)))}"' if granted else ""
         return (
             f'<link rel="stylesheet" href="{self._assets.url("consent.css")}"{nonce_attr}/>'
             f'<script src="{self._assets.url("consent.js")}" defer="defer"'
-            f"{mode}{state}{nonce_attr}></script>"
+            f"{self._mode_attribute}{state}{nonce_attr}></script>"
         )
 
     def banner(self, language: str, *, next_path: str, gpc: bool, nonce: str | None) -> bytes:
         """The banner for a visitor who has not chosen yet."""
-        template = self._banner_template(language, gpc)
+        template = self._banners.get((language, gpc), self._render_banner)
         return (template.replace(_NEXT, _e(next_path)) + self._scripts(nonce, None)).encode()
 
     def settings(
@@ -74,23 +78,24 @@ class BannerRenderer:
         scripts = self._scripts(nonce, granted)
         if not control:
             return scripts.encode()
-        template = self._settings_template(language, granted)
+        template = self._settings.get((language, granted), self._render_settings)
         return (template.replace(_NEXT, _e(next_path)) + scripts).encode()
 
     def settings_fragment(self, language: str, granted: frozenset[str], next_path: str) -> str:
         """The settings control alone, for the script to insert after a choice."""
-        return self._settings_template(language, granted).replace(_NEXT, _e(next_path))
+        template = self._settings.get((language, granted), self._render_settings)
+        return template.replace(_NEXT, _e(next_path))
 
     def preferences_page(self, language: str, granted: frozenset[str], next_path: str) -> bytes:
         """A standalone preferences page: the no-JavaScript target of "Cookie settings" links."""
         texts = self.texts(language)
-        form = self._form(texts, granted, open_preferences=True, in_banner=False, heading="h1")
+        form = self._form(texts, granted, in_banner=False, heading="h1")
         body = (
             f'<main id="asgi-consent" class="asgi-consent asgi-consent--page" '
             f'aria-labelledby="asgi-consent-title">{form}</main>'
         ).replace(_NEXT, _e(next_path))
         return (
-            f'<!doctype html><html lang="{_e(texts.language)}" dir="{self._direction(texts)}">'
+            f'<!doctype html><html lang="{_e(texts.language)}" dir="{texts.direction}">'
             f'<head><meta charset="utf-8"/><meta name="viewport" content="width=device-width"/>'
             f"<title>{_e(texts['preferences_title'])}</title>"
             f'<link rel="stylesheet" href="{self._assets.url("consent.css")}"/></head>'
@@ -99,17 +104,32 @@ class BannerRenderer:
 
     def placeholder(self, language: str, category: str, provider: str, next_path: str) -> bytes:
         """The click-to-load box shown where a blocked iframe would be."""
-        template = self._placeholder_template(language, category, provider)
+        key = (language, category, provider)
+        template = self._placeholders.get(key, self._render_placeholder)
         return template.replace(_NEXT, _e(next_path)).encode()
 
-    def _render_placeholder(self, language: str, category: str, provider: str) -> str:
+    def consent_mode_default(self, granted: frozenset[str], nonce: str | None) -> bytes:
+        """Google Consent Mode's default command, first in <head>: each signal granted or
+        denied as the visitor chose, so a returning visitor starts with their choice."""
+        state = " ".join(
+            f"{signal}:{'granted' if category in granted else 'denied'}"
+            for signal, category in CONSENT_MODE_SIGNALS
+        )
+        nonce_attr = f' nonce="{_e(nonce)}"' if nonce else ""
+        return (
+            f'<script src="{self._assets.url("consent-mode.js")}"'
+            f' data-consent-state="{state}"{nonce_attr}></script>'
+        ).encode()
+
+    def _render_placeholder(self, key: tuple[str, str, str]) -> str:
+        language, category, provider = key
         texts = self.texts(language)
         label = texts.labels.get(category, category)
         message = texts["placeholder_text"].replace("{provider}", provider or "another site")
         message = message.replace("{category}", label)
         return (
             f'<div class="asgi-consent-placeholder" data-consent-placeholder="{_e(category)}"'
-            f' lang="{_e(texts.language)}" dir="{self._direction(texts)}">'
+            f' lang="{_e(texts.language)}" dir="{texts.direction}">'
             f"<p>{_e(message)}</p>"
             f'<form method="post" action="{self._prefix}/choice" data-consent-form="">'
             f'<input type="hidden" name="choice" value="grant"/>'
@@ -121,28 +141,28 @@ class BannerRenderer:
 
     # -- templates (cached) -----------------------------------------------------
 
-    def _render_banner(self, language: str, gpc: bool) -> str:
+    def _render_banner(self, key: tuple[str, bool]) -> str:
+        language, gpc = key
         cfg = self._config
         texts = self.texts(language)
         modal = cfg.position == "modal"
         role = 'role="dialog" aria-modal="true"' if modal else 'role="region"'
         notice = cfg.mode == "notice"
-        form = self._form(
-            texts, frozenset(), open_preferences=False, in_banner=True, gpc=gpc, notice=notice
-        )
+        form = self._form(texts, frozenset(), in_banner=True, gpc=gpc, notice=notice)
         return (
             f'<div id="asgi-consent" class="asgi-consent asgi-consent--{cfg.position}" {role}'
             f' aria-labelledby="asgi-consent-title" aria-describedby="asgi-consent-message"'
-            f' lang="{_e(texts.language)}" dir="{self._direction(texts)}"'
+            f' lang="{_e(texts.language)}" dir="{texts.direction}"'
             f' data-consent-banner="" data-granted="">{form}</div>'
         )
 
-    def _render_settings(self, language: str, granted: frozenset[str]) -> str:
+    def _render_settings(self, key: tuple[str, frozenset[str]]) -> str:
+        language, granted = key
         texts = self.texts(language)
-        form = self._form(texts, granted, open_preferences=True, in_banner=False)
+        form = self._form(texts, granted, in_banner=False)
         return (
             f'<div id="asgi-consent-settings" class="asgi-consent-settings"'
-            f' lang="{_e(texts.language)}" dir="{self._direction(texts)}"'
+            f' lang="{_e(texts.language)}" dir="{texts.direction}"'
             f' data-granted="{_e(" ".join(sorted(granted)))}">'
             f"<details><summary>{_e(texts['settings_text'])}</summary>"
             f'<div class="asgi-consent asgi-consent--settings" role="region"'
@@ -154,7 +174,6 @@ class BannerRenderer:
         texts: Texts,
         granted: frozenset[str],
         *,
-        open_preferences: bool,
         in_banner: bool,
         gpc: bool = False,
         notice: bool = False,
@@ -187,7 +206,7 @@ class BannerRenderer:
         buttons.append(self._button("accept", texts["accept_text"]))
         parts.append(f'<div class="asgi-consent__buttons">{"".join(buttons)}</div>')
         if not notice:
-            parts.append(self._preferences(texts, granted, open_preferences, in_banner))
+            parts.append(self._preferences(texts, granted, in_banner))
         parts.append("</form>")
         return "".join(parts)
 
@@ -198,9 +217,7 @@ class BannerRenderer:
             f' class="asgi-consent__button" data-choice="{choice}">{_e(text)}</button>'
         )
 
-    def _preferences(
-        self, texts: Texts, granted: frozenset[str], open_: bool, in_banner: bool
-    ) -> str:
+    def _preferences(self, texts: Texts, granted: frozenset[str], in_banner: bool) -> str:
         rows = []
         for category in self._config.categories_list:
             name = category.name
@@ -233,7 +250,8 @@ class BannerRenderer:
                 f' data-choice="withdraw">{_e(texts["withdraw_text"])}</button>'
             )
         summary = texts["preferences_text"]
-        open_attr = ' open="open"' if open_ else ""
+        # Outside the banner (settings control, preferences page) the choices show at once.
+        open_attr = "" if in_banner else ' open="open"'
         return (
             f'<details class="asgi-consent__preferences"{open_attr}>'
             f"<summary>{_e(summary)}</summary>"

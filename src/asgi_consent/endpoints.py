@@ -13,7 +13,6 @@ that accept JSON get JSON. Every answer carries `Cache-Control: no-store`.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -30,8 +29,6 @@ from .cookie import Consent, ConsentCodec, cookie_names, set_cookie_header
 from .headers import cookie_paths, expiry_headers, parent_domains
 from .locales import choose_language
 from .rules import TrackerRules
-
-logger = logging.getLogger("asgi_consent")
 
 CHOICES = ("accept", "reject", "save", "grant")
 _MAX_FIELDS = 64

@@ -36,7 +36,11 @@
     script.hasAttribute("data-granted") ? words(script.getAttribute("data-granted")) : null;
 
   let granted = ownState(me);  // null until a choice is known
-  const consentMode = me.getAttribute("data-consent-mode") === "on";
+  // Google Consent Mode: "signal:category" pairs, from the server's one table of them.
+  const consentSignals = words(me.getAttribute("data-consent-mode"))
+    .map((pair) => pair.split(":"))
+    .filter((pair) => pair.length === 2);
+  const consentMode = consentSignals.length > 0;
   let banner = null;
   let settings = null;
   let lastFocus = null;
@@ -234,14 +238,12 @@
 
   const updateConsentMode = (categories) => {
     window.dataLayer = window.dataLayer || [];
-    const has = (category) => (categories.includes(category) ? "granted" : "denied");
+    const update = {};
+    for (const [signal, category] of consentSignals) {
+      update[signal] = categories.includes(category) ? "granted" : "denied";
+    }
     // gtag() pushes its arguments object, not an array; Google's tag reads only that shape.
-    (function gtag() { window.dataLayer.push(arguments); })("consent", "update", {
-      analytics_storage: has("analytics"),
-      ad_storage: has("marketing"),
-      ad_user_data: has("marketing"),
-      ad_personalization: has("marketing"),
-    });
+    (function gtag() { window.dataLayer.push(arguments); })("consent", "update", update);
   };
 
   const apply = (state, before) => {
