@@ -25,12 +25,14 @@ from .kinds import (
     ENDPOINT_PATH,
     FLAG,
     FLAG_OR_AUTOMATIC,
+    FOLDER,
     HOST,
     LANGUAGE,
     ORIGINS,
     PARENT_HOSTS,
     SECRET,
     SELECTOR,
+    STORE_URL,
     TEXT,
     THEME,
     URL,
@@ -48,6 +50,7 @@ Text: TypeAlias = str | Mapping[str, str]
 Position: TypeAlias = Literal["bottom", "corner", "modal"]
 Mode: TypeAlias = Literal["choice", "notice"]
 SameSite: TypeAlias = Literal["lax", "strict", "none"]
+ClientAddress: TypeAlias = Literal["truncated", "full", "none"]
 
 NECESSARY = "necessary"
 BUILTIN_CATEGORIES = (NECESSARY, "analytics", "marketing", "media")
@@ -224,6 +227,24 @@ class ConsentConfig:
         ORIGINS, "Other origins allowed to post choices.", default=()
     )
     max_body_size: int = option(whole_number(1, 2**20), "Larger posts get 413.", default=8192)
+    # proof of consent (README: "Proof of consent")
+    consent_log: str | None = option(
+        optional(STORE_URL),
+        "Keep each choice: sqlite:///consent.db or postgresql://...",
+        default=None,
+    )
+    consent_log_retention_days: int | None = option(
+        optional(whole_number(1, 3650)), "Purge records older than this.", default=None
+    )
+    consent_log_client_address: ClientAddress = option(
+        one_of("truncated", "full", "none"),
+        "Client address kept: /24 or /48.",
+        default="truncated",
+    )
+    consent_log_user_agent: bool = option(FLAG, "Keep the user agent too.", default=False)
+    consent_log_spill_dir: str | None = option(
+        optional(FOLDER), "Spill folder when the store fails (local disk).", default=None
+    )
 
     def __new__(cls, *args: Any, **options: Any) -> Self:
         # Before the dataclass __init__, whose TypeError would name no option: a typo
@@ -279,6 +300,10 @@ class ConsentConfig:
             value = getattr(self, f.name)
             if f.name == "secret_key":
                 value = f"<{len(self.secret_keys)} hidden>"
+            elif f.name == "consent_log" and value:
+                from .log.store import mask_url  # loaded only for a site with a log
+
+                value = mask_url(value)
             # Defaults from a factory (categories, theme) are in the table, not the field.
             default = table[f.name].default if f.name in table else f.default
             if default is not dataclasses.MISSING and value == default:

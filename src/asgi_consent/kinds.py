@@ -11,6 +11,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import PurePath
 from types import MappingProxyType
 
 from .errors import MAKE_A_SECRET, ConfigError
@@ -277,6 +278,20 @@ def _check_selector(name: str, value: object, earlier: Mapping[str, object]) -> 
     return value
 
 
+def _check_store_url(name: str, value: object, earlier: Mapping[str, object]) -> object:
+    # Imported here: a site without a consent log never loads the log package.
+    from .log.store import open_store
+
+    open_store(value)  # type: ignore[arg-type]  # it checks the type itself
+    return value
+
+
+def _check_path(name: str, value: object, earlier: Mapping[str, object]) -> object:
+    if not isinstance(value, str | PurePath) or not str(value).strip() or "\x00" in str(value):
+        raise ConfigError(name, value, "a folder path")
+    return str(value)
+
+
 SECRET = Kind("comma list of secrets", _check_secret, _read_secret, secret=True)
 URL = matching("relative path or http(s) URL", is_safe_url, "a relative path or an http(s) URL")
 LANGUAGE = matching(
@@ -306,4 +321,7 @@ COOKIE_NAME = matching(
     "cookie name", _COOKIE_NAME.fullmatch, "a cookie name (letters, digits, _ -)"
 )
 THEME = structured("{" + " | ".join(_THEME_KEYS) + ": css}", _check_theme)
+#: Where consent records go: checked (not opened) when the config is built.
+STORE_URL = Kind("sqlite:///path.db or postgresql://...", _check_store_url, read_as_is)
+FOLDER = Kind("folder path", _check_path, read_as_is)
 SELECTOR = code_only("callable(request) -> language code or None", _check_selector)
