@@ -14,6 +14,7 @@ from .locales import Texts, texts_for
 from .memo import Memo
 
 _NEXT = "\x00next\x00"  # slot for the per-request `next` path; never in escaped text
+_ID = "\x00id\x00"  # slot for the visitor's consent id, after a choice
 
 # Google Consent Mode v2: the signals each of our categories stands for. Written into the
 # default command's state and onto our consent.js element, which sends the updates.
@@ -27,6 +28,14 @@ CONSENT_MODE_SIGNALS = (
 
 def _e(text: str) -> str:
     return escape(text, quote=True)
+
+
+def _fill(template: str, next_path: str, consent_id: str | None) -> str:
+    """`template` with the request's `next` path and consent id (if any) in their slots."""
+    shown = ""
+    if consent_id:
+        shown = f'<p class="asgi-consent__id">ID: <code>{_e(consent_id)}</code></p>'
+    return template.replace(_NEXT, _e(next_path)).replace(_ID, shown)
 
 
 class BannerRenderer:
@@ -72,28 +81,43 @@ class BannerRenderer:
         next_path: str,
         nonce: str | None,
         control: bool = True,
+        consent_id: str | None = None,
     ) -> bytes:
         """After a choice: the small "Cookie settings" control (unless `control` is off)
         and the script, which also wakes up inert markup of the granted categories."""
         scripts = self._scripts(nonce, granted)
         if not control:
             return scripts.encode()
-        template = self._settings.get((language, granted), self._render_settings)
-        return (template.replace(_NEXT, _e(next_path)) + scripts).encode()
+        return (self.settings_fragment(language, granted, next_path, consent_id) + scripts).encode()
 
-    def settings_fragment(self, language: str, granted: frozenset[str], next_path: str) -> str:
+    def settings_fragment(
+        self,
+        language: str,
+        granted: frozenset[str],
+        next_path: str,
+        consent_id: str | None = None,
+    ) -> str:
         """The settings control alone, for the script to insert after a choice."""
         template = self._settings.get((language, granted), self._render_settings)
-        return template.replace(_NEXT, _e(next_path))
+        return _fill(template, next_path, consent_id)
 
-    def preferences_page(self, language: str, granted: frozenset[str], next_path: str) -> bytes:
-        """A standalone preferences page: the no-JavaScript target of "Cookie settings" links."""
+    def preferences_page(
+        self,
+        language: str,
+        granted: frozenset[str],
+        next_path: str,
+        consent_id: str | None = None,
+    ) -> bytes:
+        """A standalone preferences page: the no-JavaScript target of "Cookie settings" links.
+        After a choice it shows the visitor's consent id, to quote in a request to the site."""
         texts = self.texts(language)
         form = self._form(texts, granted, in_banner=False, heading="h1")
-        body = (
+        body = _fill(
             f'<main id="asgi-consent" class="asgi-consent asgi-consent--page" '
-            f'aria-labelledby="asgi-consent-title">{form}</main>'
-        ).replace(_NEXT, _e(next_path))
+            f'aria-labelledby="asgi-consent-title">{form}</main>',
+            next_path,
+            consent_id,
+        )
         return (
             f'<!doctype html><html lang="{_e(texts.language)}" dir="{texts.direction}">'
             f'<head><meta charset="utf-8"/><meta name="viewport" content="width=device-width"/>'
@@ -258,5 +282,6 @@ class BannerRenderer:
             f"<fieldset><legend>{_e(texts['preferences_title'])}</legend>{''.join(rows)}"
             f"</fieldset>"
             f'<div class="asgi-consent__buttons">'
-            f"{self._button('save', texts['save_text'])}{withdraw}</div></details>"
+            f"{self._button('save', texts['save_text'])}{withdraw}</div>"
+            f"{'' if in_banner else _ID}</details>"
         )

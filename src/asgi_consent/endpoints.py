@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from starlette.datastructures import Headers
@@ -29,6 +29,9 @@ from .cookie import Consent, ConsentCodec, cookie_names, set_cookie_header
 from .headers import cookie_paths, expiry_headers, parent_domains
 from .locales import choose_language
 from .rules import TrackerRules
+
+if TYPE_CHECKING:  # the log package is loaded only for a site that keeps one
+    from .log.choices import ChoiceLog
 
 CHOICES = ("accept", "reject", "save", "grant")
 _MAX_FIELDS = 64
@@ -95,8 +98,10 @@ class ConsentEndpoints:
         rules: TrackerRules,
         banner: BannerRenderer,
         assets: Assets,
+        log: ChoiceLog | None = None,
     ) -> None:
         self._config = config
+        self._log = log
         self._codec = codec
         self._rules = rules
         self._banner = banner
@@ -169,8 +174,11 @@ class ConsentEndpoints:
             if not categories:
                 raise BadRequest(400, "grant needs a category")
             chosen = set(previous.categories) | set(categories)
-        value = self._codec.encode(chosen)
-        response = self._respond(request, self._codec.decode(value), fields.get("next"))
+        # A visitor who chose before keeps their id: their records read as one history.
+        value = self._codec.encode(chosen, consent_id=previous.consent_id)
+        consent = self._codec.decode(value)
+        await self._record(request, consent, choice, fields)
+        response = self._respond(request, consent, fields.get("next"))
         self._set_consent_cookie(request, response, value)
         self._expire_refused(request, response, frozenset(self._known - chosen), fields)
         return response
@@ -178,6 +186,7 @@ class ConsentEndpoints:
     async def _withdraw(self, request: Request) -> Response:
         self._check_origin(request)
         fields = await self._read_fields(request)
+        await self._record(request, self._current(request), "withdraw", fields)
         response = self._respond(request, Consent(), fields.get("next"))
         self._set_consent_cookie(request, response, "", max_age=0)
         self._expire_refused(request, response, frozenset(self._known - {NECESSARY}), fields)
@@ -191,7 +200,7 @@ class ConsentEndpoints:
         language = choose_language(self._config, request)
         next_path = safe_next(request.query_params.get("next") or _referer_path(request))
         granted = consent.categories if consent.decided else frozenset()
-        body = self._banner.preferences_page(language, granted, next_path)
+        body = self._banner.preferences_page(language, granted, next_path, consent.consent_id)
         return Response(body, media_type="text/html; charset=utf-8")
 
     def _static(self, file_name: str) -> Response:
@@ -211,6 +220,24 @@ class ConsentEndpoints:
 
     def _current(self, request: Request) -> Consent:
         return self._codec.read(request.scope["headers"])
+
+    async def _record(
+        self, request: Request, consent: Consent, action: str, fields: Mapping[str, Any]
+    ) -> None:
+        """Proof of consent, if the site keeps it. Only an id we issued is recorded (a
+        withdraw without a valid cookie has none): the cookie's signature says so."""
+        if self._log is None or consent.consent_id is None:
+            return
+        withdrawn = action == "withdraw"
+        await self._log.record(
+            request,
+            consent_id=consent.consent_id,
+            action=action,
+            granted={NECESSARY} if withdrawn else consent.categories,
+            expires_at=None if withdrawn else self._codec.expires_at(consent),
+            javascript=self._wants_json(request),
+            page=safe_next(fields.get("next") or _referer_path(request)),
+        )
 
     def _check_origin(self, request: Request) -> None:
         if not is_same_origin(request.headers, self._config.trusted_origins):
@@ -261,7 +288,7 @@ class ConsentEndpoints:
             if consent.decided and self._config.settings_button:
                 language = choose_language(self._config, request)
                 state["settings_html"] = self._banner.settings_fragment(
-                    language, consent.categories, target
+                    language, consent.categories, target, consent.consent_id
                 )
             return JSONResponse(state)
         return RedirectResponse(target, status_code=303)

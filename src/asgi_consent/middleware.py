@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,6 +22,9 @@ from .rewrite import HtmlRewriter
 from .rules import TrackerRules
 from .transcoding import Transcoder
 from .urls import Url
+
+if TYPE_CHECKING:
+    from .log.choices import ChoiceLog
 
 Headers = list[tuple[bytes, bytes]]
 PlanPage = Callable[[Scope, Consent, Headers], RewritePlan]
@@ -56,7 +59,10 @@ class ConsentMiddleware:
         self.rules = TrackerRules(config)
         self.assets = Assets(config)
         self.banner = BannerRenderer(config, self.assets)
-        self.endpoints = ConsentEndpoints(config, self.codec, self.rules, self.banner, self.assets)
+        self.consent_log = _choice_log(config)
+        self.endpoints = ConsentEndpoints(
+            config, self.codec, self.rules, self.banner, self.assets, self.consent_log
+        )
         self.planner = PagePlanner(config, self.rules, self.banner)
         self.headers = HeaderFilter(
             self.rules, self.codec.cookie_name, config.cookie_parent_domains
@@ -66,6 +72,11 @@ class ConsentMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "lifespan" and self.consent_log is not None:
+                from .log.lifespan import lifespan_with_writer
+
+                await lifespan_with_writer(self.app, self.consent_log.writer, scope, receive, send)
+                return
             if scope["type"] == "websocket":  # its handshake may set cookies too
                 consent = self.codec.deferred(scope["headers"])
                 scope.setdefault("state", {})["consent"] = consent
@@ -98,6 +109,14 @@ class ConsentMiddleware:
             headers=self.headers,
         )
         await self.app(scope, receive, responder.send)
+
+
+def _choice_log(config: ConsentConfig) -> ChoiceLog | None:
+    if config.consent_log is None:
+        return None
+    from .log.choices import ChoiceLog  # the log package is loaded only for a site with one
+
+    return ChoiceLog.from_config(config)
 
 
 # The responder's states. WAITING_START: nothing sent yet. DECIDING: the start of an

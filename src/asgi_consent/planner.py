@@ -98,6 +98,7 @@ class PagePlanner:
                 next_path=next_path,
                 nonce=nonce,
                 control=cfg.settings_button,
+                consent_id=consent.consent_id,
             )
         gpc = cfg.honor_gpc and any(
             key == b"sec-gpc" and value.strip() == b"1" for key, value in scope["headers"]

@@ -1,0 +1,121 @@
+"""Proof of consent for the endpoints: one `ConsentRecord` per choice, and what was shown.
+
+`ChoiceLog.from_config(config)` is None when `consent_log` is unset. Otherwise the
+endpoints call `record(...)` once per choice; the banner version (every text, category
+and option of the banner in the language shown) is built once per language and kept.
+The choice never depends on the log: `record` never raises, and waits for the writer at
+most its commit timeout (a store that hangs is left to the spill).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, cast
+
+from starlette.requests import Request
+
+from ..config import ConsentConfig
+from ..locales import choose_language, texts_for
+from ..memo import Memo
+from .records import Action, BannerVersion, ConsentRecord, Method, pseudonymise_client
+from .store import default_spill_dir, open_store
+from .writer import LogWriter
+
+LOG = logging.getLogger("asgi_consent.log")
+
+
+def banner_content(config: ConsentConfig, language: str) -> dict[str, Any]:
+    """Everything the banner shows in `language`, as a `BannerVersion` keeps it."""
+    texts = texts_for(config, language)
+    return {
+        "language": texts.language,
+        "direction": texts.direction,
+        "texts": dict(texts.strings),
+        "categories": [
+            {
+                "name": category.name,
+                "label": texts.labels[category.name],
+                "description": texts.descriptions[category.name],
+            }
+            for category in config.categories_list
+        ],
+        "policy_url": config.policy_url,
+        "policy_revision": config.policy_revision,
+        "mode": config.mode,
+        "honor_gpc": config.honor_gpc,
+        "expiry_days": config.expiry_days,
+    }
+
+
+class ChoiceLog:
+    """Turns a choice at the endpoints into a record for the `LogWriter`."""
+
+    def __init__(self, config: ConsentConfig, writer: LogWriter) -> None:
+        self.writer = writer
+        self._config = config
+        # Keys are languages the banner is offered in: bounded by the config.
+        self._banners: Memo[str, BannerVersion] = Memo(size=256)
+
+    @classmethod
+    def from_config(cls, config: ConsentConfig) -> ChoiceLog | None:
+        """The log `config` asks for, or None; nothing is opened until it is first used."""
+        url = config.consent_log
+        if url is None:
+            return None
+        spill = config.consent_log_spill_dir or default_spill_dir(url)
+        writer = LogWriter(open_store(url), spill, retention_days=config.consent_log_retention_days)
+        return cls(config, writer)
+
+    def banner_version(self, language: str) -> BannerVersion:
+        """The version of the banner shown in `language` (computed once per language)."""
+        return self._banners.get(
+            language, lambda code: BannerVersion.of(banner_content(self._config, code))
+        )
+
+    async def record(
+        self,
+        request: Request,
+        *,
+        consent_id: str,
+        action: str,
+        granted: Iterable[str],
+        expires_at: datetime | None,
+        javascript: bool,
+        page: str,
+    ) -> None:
+        """Record one choice made by `request`'s visitor on `page` (an `Action`; a grant
+        comes from an embed placeholder, `javascript` is a fetch from our script). Never
+        raises."""
+        cfg = self._config
+        try:
+            language = choose_language(cfg, request)
+            banner = self.banner_version(language)
+            chosen = frozenset(granted)
+            method: Method = (
+                "placeholder" if action == "grant" else "javascript" if javascript else "form"
+            )
+            client = request.scope.get("client")
+            record = ConsentRecord.create(
+                consent_id=consent_id,
+                action=cast(Action, action),
+                granted=chosen,
+                refused=[name for name in cfg.category_names if name not in chosen],
+                policy_revision=cfg.policy_revision,
+                expires_at=expires_at,
+                method=method,
+                gpc=request.headers.get("sec-gpc", "").strip() == "1",
+                language=texts_for(cfg, language).language,
+                path=page,
+                banner_version=banner.version_id,
+                client=pseudonymise_client(
+                    client[0] if client else None, cfg.consent_log_client_address
+                ),
+                user_agent=(
+                    request.headers.get("user-agent", "") if cfg.consent_log_user_agent else None
+                ),
+            )
+            await self.writer.record(record, banner)
+        except Exception:  # a bug here must not cost the visitor their choice
+            LOG.exception("consent log: 1 record could not be written")
