@@ -1,19 +1,11 @@
-"""Shared test helpers: a tiny app factory and a raw ASGI `send` collector.
-
-httpx's ASGITransport joins body chunks; tests of streaming and chunk boundaries
-drive the middleware with `run_asgi` and look at each message.
-"""
+"""Fixtures for every test. The builders tests share live in `helpers.py`."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 import pytest
 from hypothesis import settings
-
-from asgi_consent import ConsentMiddleware
 
 # CI must not fail by chance on a new random example: there the property tests replay a
 # fixed sequence. Developers get fresh examples on every run; `make fuzz` digs deeper.
@@ -21,87 +13,7 @@ settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-SECRET = "test-secret-key-0123456789abcdef"
-Message = dict[str, Any]
-
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def html_app(
-    chunks: Sequence[bytes],
-    *,
-    status: int = 200,
-    headers: Sequence[tuple[bytes, bytes]] = ((b"content-type", b"text/html; charset=utf-8"),),
-) -> Callable[..., Awaitable[None]]:
-    """An ASGI app that answers every request with `chunks` as separate body messages."""
-
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": status, "headers": list(headers)})
-        for index, chunk in enumerate(chunks):
-            await send(
-                {
-                    "type": "http.response.body",
-                    "body": chunk,
-                    "more_body": index < len(chunks) - 1,
-                }
-            )
-
-    return app
-
-
-def make_scope(
-    path: str = "/",
-    *,
-    method: str = "GET",
-    headers: Sequence[tuple[bytes, bytes]] = (),
-    query_string: bytes = b"",
-) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": query_string,
-        "headers": [(b"host", b"testserver"), *headers],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-
-
-async def run_asgi(
-    app: Callable[..., Awaitable[None]],
-    scope: dict[str, Any],
-    body: bytes = b"",
-) -> list[Message]:
-    """Run one request through `app`; return every message it sent, in order."""
-    sent: list[Message] = []
-    received = False
-
-    async def receive() -> Message:
-        nonlocal received
-        if not received:
-            received = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    return sent
-
-
-def body_of(messages: Sequence[Message]) -> bytes:
-    return b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-
-
-def wrap(app: Callable[..., Awaitable[None]], **options: Any) -> ConsentMiddleware:
-    options.setdefault("secret_key", SECRET)
-    return ConsentMiddleware(app, **options)

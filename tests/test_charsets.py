@@ -19,7 +19,7 @@ from asgi_consent.charsets import (
     sent_encoding,
 )
 from asgi_consent.transcoding import Iso2022JpDecoder, Transcoder
-from conftest import body_of, make_scope, run_asgi, wrap
+from helpers import body_of, make_scope, run_asgi, wrap
 
 TRACKER = b'<script src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>'
 

@@ -12,7 +12,7 @@ import pytest
 
 from asgi_consent.__main__ import main
 from asgi_consent.config import OPTION_NAMES, OPTIONS, TEXT_OPTIONS
-from conftest import SECRET
+from helpers import SECRET
 
 OLD_SECRET = "an-older-secret-key-abcdef012345"
 

@@ -13,7 +13,7 @@ from asgi_consent import Category, ConfigError, ConsentConfig, ConsentMiddleware
 from asgi_consent.config import OPTION_NAMES, OPTIONS, TEXT_OPTIONS
 from asgi_consent.kinds import whole_number
 from asgi_consent.options import option
-from conftest import SECRET
+from helpers import SECRET
 
 
 async def _app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover - never run

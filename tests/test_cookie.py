@@ -23,7 +23,7 @@ from asgi_consent.cookie import (
     read_cookie,
     set_cookie_header,
 )
-from conftest import SECRET, make_scope, run_asgi, wrap
+from helpers import SECRET, make_scope, run_asgi, wrap
 
 T0 = 1_700_000_000  # 2023-11-14 22:13:20 UTC
 DAY = 86400

@@ -21,7 +21,7 @@ import pytest
 from asgi_consent.config import ConsentConfig
 from asgi_consent.rewrite import HtmlRewriter, RewritePlan
 from asgi_consent.rules import TrackerRules
-from conftest import SECRET
+from helpers import SECRET
 
 PAGES_DIR = Path(__file__).parent / "fixtures" / "pages"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((PAGES_DIR / "EXPECTED.json").read_text())

@@ -13,7 +13,7 @@ import pytest
 from demo import DEV_SECRET_KEY, create_app, pages
 from demo import __main__ as demo_main
 
-from conftest import SECRET
+from helpers import SECRET
 
 pytestmark = pytest.mark.anyio
 

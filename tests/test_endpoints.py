@@ -11,19 +11,12 @@ import httpx
 import pytest
 
 from asgi_consent import ConsentMiddleware
-from conftest import body_of, html_app, make_scope, run_asgi, wrap
+from helpers import app_with, body_of, client, make_scope, run_asgi, wrap
 
-PAGE = b"<html><body><p>Hello</p></body></html>"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
 
 
-def app_with(**options: Any) -> ConsentMiddleware:
-    return wrap(html_app([PAGE]), **options)
-
-
-def client(app: Any, base_url: str = "http://testserver") -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=base_url)
 
 
 def cookie_header(mw: ConsentMiddleware, *categories: str, extra: str = "") -> dict[str, str]:

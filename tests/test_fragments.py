@@ -6,12 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
 import pytest
 
 from asgi_consent import ConsentMiddleware
 from asgi_consent.fragments import fragment_request, return_path
-from conftest import html_app, make_scope, wrap
+from helpers import client, html_app, make_scope, wrap
 
 HTML = (b"content-type", b"text/html; charset=utf-8")
 TURBO_STREAM = (b"content-type", b"text/vnd.turbo-stream.html; charset=utf-8")
@@ -40,9 +39,6 @@ FRAGMENT = b'<div id="trackers">' + GA4 + META_PIXEL + YOUTUBE + b"</div>"
 DOCUMENT = b"<!doctype html><html><head><title>News</title></head><body><p>Hello</p></body></html>"
 ALL_CATEGORIES = ("analytics", "marketing", "media")
 
-
-def client(app: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://testserver")
 
 
 def cookie(mw: ConsentMiddleware, *categories: str) -> dict[str, str]:

@@ -28,7 +28,7 @@ from asgi_consent.mime import (
     scan_response,
     sniffs_as_html,
 )
-from conftest import body_of, make_scope, run_asgi, wrap
+from helpers import body_of, make_scope, run_asgi, wrap
 
 GTAG = b"https://www.googletagmanager.com/gtag/js?id=G-1"
 PAGE = b"<html><body><p>Hi</p></body></html>"

@@ -5,25 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from asgi_consent import ConsentMiddleware
-from conftest import body_of, html_app, make_scope, run_asgi, wrap
+from helpers import app_with, body_of, client, make_scope, run_asgi, wrap
 
-PAGE = b"<html><body><p>Hello</p></body></html>"
 BANNER_START = b'<div id="asgi-consent" '
 SETTINGS_START = b'<div id="asgi-consent-settings" '
 FORM = (b"content-type", b"application/x-www-form-urlencoded")
 JSON = (b"content-type", b"application/json")
 
 
-def app_with(**options: Any) -> ConsentMiddleware:
-    return wrap(html_app([PAGE]), **options)
-
-
-def client(app: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://testserver")
 
 
 async def assert_still_serving(app: Any) -> None:

@@ -19,7 +19,7 @@ from asgi_consent.locales import (
     parse_accept_language,
     texts_for,
 )
-from conftest import SECRET, body_of, html_app, make_scope, run_asgi, wrap
+from helpers import SECRET, body_of, html_app, make_scope, run_asgi, wrap
 
 LOCALES = resources.files("asgi_consent.locales")
 LANGUAGES = sorted(

@@ -7,7 +7,6 @@ import gzip
 from typing import Any
 
 import anyio
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,7 +17,7 @@ from asgi_consent import ConsentMiddleware
 from asgi_consent.cookie import NO_CHOICE
 from asgi_consent.middleware import _Responder
 from asgi_consent.plan import RewritePlan
-from conftest import SECRET, body_of, html_app, make_scope, run_asgi, wrap
+from helpers import SECRET, body_of, client, html_app, make_scope, run_asgi, wrap
 
 PAGE = b"<!doctype html><html><head><title>News</title></head><body><p>Hello</p></body></html>"
 HTML = (b"content-type", b"text/html; charset=utf-8")
@@ -26,9 +25,6 @@ BANNER_START = b'<div id="asgi-consent" '
 SETTINGS_START = b'<div id="asgi-consent-settings" '
 ALL_CATEGORIES = ("analytics", "marketing", "media")
 
-
-def client(app: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://testserver")
 
 
 def consent_cookie(mw: ConsentMiddleware, *categories: str) -> tuple[bytes, bytes]:

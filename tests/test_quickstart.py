@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import SECRET
+from helpers import SECRET
 
 pytestmark = pytest.mark.anyio
 

@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from asgi_consent import ConsentMiddleware
-from conftest import SECRET, Message, body_of, html_app, make_scope, run_asgi, wrap
+from helpers import SECRET, Message, body_of, html_app, make_scope, run_asgi, wrap
 
 pytestmark = pytest.mark.anyio
 

@@ -14,7 +14,7 @@ import pytest
 from asgi_consent.config import ConsentConfig
 from asgi_consent.rewrite import HOLD_LIMIT, HtmlRewriter, RewritePlan
 from asgi_consent.rules import TrackerRules
-from conftest import SECRET
+from helpers import SECRET
 
 RULES = TrackerRules(ConsentConfig(secret_key=SECRET))
 EVERY_CATEGORY = frozenset({"analytics", "marketing", "media"})

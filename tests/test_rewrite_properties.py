@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from asgi_consent.config import ConsentConfig
 from asgi_consent.rewrite import HtmlRewriter, RewritePlan
 from asgi_consent.rules import TrackerRules
-from conftest import SECRET
+from helpers import SECRET
 
 PAGES_DIR = Path(__file__).parent / "fixtures" / "pages"
 PAGES = {path.name: path.read_bytes() for path in sorted(PAGES_DIR.glob("*.html"))}

@@ -12,7 +12,7 @@ from asgi_consent import Category, ConfigError, ConsentConfig
 from asgi_consent.config import OPTION_NAMES, OPTIONS, TEXT_OPTIONS
 from asgi_consent.options import name_of_toml_key
 from asgi_consent.sources import ignored_env_variables
-from conftest import SECRET
+from helpers import SECRET
 
 OLD_SECRET = "an-older-secret-key-abcdef012345"
 MAKE_ONE = "(make one: python -c 'import secrets; print(secrets.token_urlsafe(32))')"

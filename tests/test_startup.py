@@ -23,7 +23,7 @@ from starlette.applications import Starlette
 
 from asgi_consent import ConfigError, ConsentMiddleware
 from asgi_consent.errors import StartupFailure, built_lazily
-from conftest import SECRET
+from helpers import SECRET
 
 pytestmark = pytest.mark.anyio
 

@@ -16,7 +16,7 @@ from asgi_consent.config import ConsentConfig
 from asgi_consent.rewrite import HtmlRewriter, RewritePlan
 from asgi_consent.rules import TrackerRules
 from asgi_consent.trackers import CATALOGUE
-from conftest import SECRET
+from helpers import SECRET
 
 CATEGORIES = {"analytics", "marketing", "media"}
 EVERY_CATEGORY = frozenset(CATEGORIES)

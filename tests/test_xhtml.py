@@ -7,7 +7,7 @@ from xml.dom import minidom
 import httpx
 import pytest
 
-from conftest import html_app, wrap
+from helpers import html_app, wrap
 
 XHTML = (
     b'<?xml version="1.0" encoding="utf-8"?>\n'

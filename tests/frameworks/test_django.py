@@ -17,7 +17,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Send
 
 from asgi_consent import ConsentMiddleware
-from conftest import SECRET
+from helpers import SECRET
 
 from . import contract
 from .contract import BANNER, accept_all, client_for

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from starlette.middleware.sessions import SessionMiddleware
 
 from asgi_consent import Consent, ConsentMiddleware
-from conftest import SECRET
+from helpers import SECRET
 
 from . import contract
 from .contract import BANNER, accept_all, client_for

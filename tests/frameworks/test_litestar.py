@@ -34,7 +34,7 @@ from litestar.middleware.compression import CompressionMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 
 from asgi_consent import ConsentMiddleware
-from conftest import SECRET
+from helpers import SECRET
 
 from . import contract
 from .contract import BANNER, client_for

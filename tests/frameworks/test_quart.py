@@ -11,7 +11,7 @@ from quart import Quart, g, request, session
 from starlette.middleware.gzip import GZipMiddleware
 
 from asgi_consent import ConsentMiddleware
-from conftest import SECRET
+from helpers import SECRET
 
 from . import contract
 from .contract import BANNER, client_for

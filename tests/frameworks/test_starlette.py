@@ -16,7 +16,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from asgi_consent import ConsentMiddleware
-from conftest import SECRET
+from helpers import SECRET
 
 from . import contract
 from .contract import BANNER, accept_all, client_for
