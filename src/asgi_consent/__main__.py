@@ -1,5 +1,6 @@
 """`python -m asgi_consent check-config [--env [PREFIX]] [--env-file FILE] [--toml FILE]`
-and `python -m asgi_consent options`; both read the option table of `ConsentConfig`."""
+and `python -m asgi_consent options`; both read the option table of `ConsentConfig`.
+`python -m asgi_consent log export|show|stats|purge`: the consent log (`log/cli.py`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from collections.abc import Mapping
 from .config import OPTIONS, ConsentConfig, banner_texts
 from .errors import ConfigError
 from .locales import supported_languages, texts_for
+from .log.cli import add_log_commands
+from .log.store import mask_url
 from .sources import ignored_env_variables
 
 
@@ -27,6 +30,8 @@ def describe(config: ConsentConfig) -> list[tuple[str, str]]:
             shown = f"{texts[name]}  (built in, {texts.language})"
         elif declared.kind.text and isinstance(value, Mapping):
             shown = f"{_shown(value)}  (built in for other languages)"
+        elif name == "consent_log" and value:
+            shown = mask_url(str(value))
         elif name == "categories":
             shown = ", ".join(f"{c} ({label})" for c, label in texts.labels.items())
         else:
@@ -130,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     listing.add_argument("--prefix", default="CONSENT_", help="the environment variable prefix")
     listing.set_defaults(run=_options)
+    add_log_commands(commands)
     args = parser.parse_args(argv)
     result: int = args.run(args)
     return result
