@@ -30,8 +30,8 @@ def describe(config: ConsentConfig) -> list[tuple[str, str]]:
             shown = f"{texts[name]}  (built in, {texts.language})"
         elif declared.kind.text and isinstance(value, Mapping):
             shown = f"{_shown(value)}  (built in for other languages)"
-        elif name == "consent_log" and value:
-            shown = mask_url(str(value))
+        elif name == "consent_log" and isinstance(value, str):
+            shown = mask_url(value)
         elif name == "categories":
             shown = ", ".join(f"{c} ({label})" for c, label in texts.labels.items())
         else:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal, Self, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias, cast
 
 from starlette.requests import Request
 
@@ -32,7 +32,7 @@ from .kinds import (
     PARENT_HOSTS,
     SECRET,
     SELECTOR,
-    STORE_URL,
+    STORE,
     TEXT,
     THEME,
     URL,
@@ -44,6 +44,9 @@ from .kinds import (
 )
 from .languages import BannerText, builtin_text_names, check_languages
 from .options import check_names, option, options_of
+
+if TYPE_CHECKING:
+    from .log.store import Store
 
 #: A text the visitor reads: one string, or one string per language code.
 Text: TypeAlias = str | Mapping[str, str]
@@ -228,9 +231,9 @@ class ConsentConfig:
     )
     max_body_size: int = option(whole_number(1, 2**20), "Larger posts get 413.", default=8192)
     # proof of consent (README: "Proof of consent")
-    consent_log: str | None = option(
-        optional(STORE_URL),
-        "Keep each choice: sqlite:///consent.db or postgresql://...",
+    consent_log: str | Store | None = option(
+        optional(STORE),
+        "Keep each choice: sqlite:///consent.db, postgresql://..., or your own Store.",
         default=None,
     )
     consent_log_retention_days: int | None = option(
@@ -300,7 +303,7 @@ class ConsentConfig:
             value = getattr(self, f.name)
             if f.name == "secret_key":
                 value = f"<{len(self.secret_keys)} hidden>"
-            elif f.name == "consent_log" and value:
+            elif f.name == "consent_log" and isinstance(value, str):
                 from .log.store import mask_url  # loaded only for a site with a log
 
                 value = mask_url(value)

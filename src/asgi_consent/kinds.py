@@ -278,10 +278,12 @@ def _check_selector(name: str, value: object, earlier: Mapping[str, object]) -> 
     return value
 
 
-def _check_store_url(name: str, value: object, earlier: Mapping[str, object]) -> object:
+def _check_store(name: str, value: object, earlier: Mapping[str, object]) -> object:
     # Imported here: a site without a consent log never loads the log package.
-    from .log.store import open_store
+    from .log.store import Store, open_store
 
+    if not isinstance(value, str) and isinstance(value, Store):
+        return value  # a site's own store
     open_store(value)  # type: ignore[arg-type]  # it checks the type itself
     return value
 
@@ -321,7 +323,7 @@ COOKIE_NAME = matching(
     "cookie name", _COOKIE_NAME.fullmatch, "a cookie name (letters, digits, _ -)"
 )
 THEME = structured("{" + " | ".join(_THEME_KEYS) + ": css}", _check_theme)
-#: Where consent records go: checked (not opened) when the config is built.
-STORE_URL = Kind("sqlite:///path.db or postgresql://...", _check_store_url, read_as_is)
+#: Where consent records go: a URL checked (not opened) when the config is built.
+STORE = Kind("sqlite:///path.db, postgresql://... or a Store", _check_store, read_as_is)
 FOLDER = Kind("folder path", _check_path, read_as_is)
 SELECTOR = code_only("callable(request) -> language code or None", _check_selector)

@@ -310,3 +310,24 @@ async def test_a_thousand_concurrent_choices_through_uvicorn_make_a_thousand_row
     assert len({r.record_id for r in records}) == 1000
     assert sorted(r.consent_id for r in records) == sorted(ids)
     assert {r.path for r in records} == {f"/p{i}" for i in range(1000)}
+
+
+async def test_a_sites_own_store_is_given_as_the_consent_log(tmp_path: Path) -> None:
+    from .test_own_store import documented_store
+
+    own = documented_store()
+    app = app_with(consent_log=own, consent_log_spill_dir=str(tmp_path / "spill"))
+    await post(app, "/choice", "choice=reject", FORM)
+    assert app.consent_log is not None
+    await app.consent_log.writer.close()
+    [record] = own.records.values()
+    assert record.action == "reject" and record.banner_version in own.banners
+
+
+def test_a_bad_consent_log_stops_start_up_naming_the_option() -> None:
+    from asgi_consent import ConfigError
+
+    with pytest.raises(ConfigError, match="consent_log"):
+        app_with(consent_log="mysql://db/site")
+    with pytest.raises(ConfigError, match="consent_log"):
+        app_with(consent_log=object())

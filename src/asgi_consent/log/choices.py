@@ -61,11 +61,15 @@ class ChoiceLog:
     @classmethod
     def from_config(cls, config: ConsentConfig) -> ChoiceLog | None:
         """The log `config` asks for, or None; nothing is opened until it is first used."""
-        url = config.consent_log
-        if url is None:
+        given = config.consent_log
+        if given is None:
             return None
-        spill = config.consent_log_spill_dir or default_spill_dir(url)
-        writer = LogWriter(open_store(url), spill, retention_days=config.consent_log_retention_days)
+        if isinstance(given, str):
+            store, name = open_store(given), given
+        else:  # a site's own store: its spill is named after its class
+            store, name = given, f"{type(given).__module__}.{type(given).__qualname__}"
+        spill = config.consent_log_spill_dir or default_spill_dir(name)
+        writer = LogWriter(store, spill, retention_days=config.consent_log_retention_days)
         return cls(config, writer)
 
     def banner_version(self, language: str) -> BannerVersion:
