@@ -21,6 +21,7 @@ from asgi_consent.cookie import ConsentCodec
 from asgi_consent.log import ConsentRecord, SqliteStore, open_store
 from asgi_consent.log.choices import banner_content
 
+from .conftest import Backend
 from .helpers import all_records
 
 pytestmark = pytest.mark.anyio
@@ -331,3 +332,16 @@ def test_a_bad_consent_log_stops_start_up_naming_the_option() -> None:
         app_with(consent_log="mysql://db/site")
     with pytest.raises(ConfigError, match="consent_log"):
         app_with(consent_log=object())
+
+
+async def test_choices_are_recorded_in_sqlite_and_postgresql_alike(backend: Backend) -> None:
+    app = app_with(consent_log=backend.url)
+    assert app.consent_log is not None
+    first = await post(app, "/choice", "choice=accept&next=/a", JS)
+    await post(app, "/withdraw", "next=/a", FORM, {"asgi_consent": cookie_of(first)})
+    await app.consent_log.writer.close()
+    records = await all_records(backend.open())
+    assert [(r.action, r.method, r.consent_id) for r in records] == [
+        ("accept", "javascript", first.json()["consent_id"]),
+        ("withdraw", "form", first.json()["consent_id"]),
+    ]
