@@ -289,9 +289,11 @@ def _check_store(name: str, value: object, earlier: Mapping[str, object]) -> obj
 
 
 def _check_path(name: str, value: object, earlier: Mapping[str, object]) -> object:
-    if not isinstance(value, str | PurePath) or not str(value).strip() or "\x00" in str(value):
-        raise ConfigError(name, value, "a folder path")
-    return str(value)
+    text = str(value) if isinstance(value, str | PurePath) else ""
+    # Spaces around a path are a slip in an environment variable or a .env file.
+    if not text or text != text.strip() or any(ord(ch) < 0x20 for ch in text):
+        raise ConfigError(name, value, "a folder path (no spaces around it)")
+    return text
 
 
 SECRET = Kind("comma list of secrets", _check_secret, _read_secret, secret=True)
