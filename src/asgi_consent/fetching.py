@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, unquote_to_bytes
 
 from .css import css_urls
+from .memo import Memo
 from .rules import TrackerRules
 from .tags import Attribute, Tag, attribute
 from .urls import (
@@ -83,6 +84,26 @@ STASHED_CSS = b"data-consent-css"
 _SPACES = " \t\n\f\r"
 _CONNECT_RELS = frozenset({"preconnect", "dns-prefetch"})
 _DOCUMENT_TYPES = ("text/html", "application/xhtml+xml", "image/svg+xml", "text/xml")
+# An absolute http(s) URL written plainly: lower-case scheme, "//", a host of ASCII
+# letters, digits, hyphens and dots whose last label is no number, then a path, query or
+# fragment. The URL parser takes exactly this host from it, whatever follows (nothing to
+# strip, decode or map, and nothing after it can fail the parse): when no entry names
+# the host, the URL needs no category and its path is never read.
+_PLAIN_ORIGIN = re.compile(r"https?://((?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*)(?:[/?#]|\Z)")
+# A relative URL as the parser reads it: a fragment, a query, or a path that does not
+# start with two slashes or backslashes (tabs and newlines would be dropped first).
+_PLAIN_RELATIVE = re.compile(r"[#?]|/[^/\\\t\n\r]")
+# A page repeats its URLs: up to 512 verdicts kept per page in each of two memos, for
+# URLs of up to 256 characters (at most 256 K characters of keys per page).
+_VERDICTS = 512
+_LONGEST_URL = 256
+
+
+Verdict = tuple[frozenset[str], str | None]
+
+
+def _verdicts() -> Memo[str, Verdict]:
+    return Memo(size=_VERDICTS, longest=_LONGEST_URL)
 
 
 @dataclass(slots=True)
@@ -100,6 +121,12 @@ class Context:
     xml: bool = False  # an XHTML page (read by an XML parser)
     provider: str = ""  # the provider of the last tracker matched (placeholder text)
     nested: list[bytes] = field(default_factory=list)  # documents in srcdoc or data:
+    # What a URL needs (its categories, and the provider it matched), read against
+    # `verdicts_for` (base, document URL); preconnect hints, read by host, apart.
+    verdicts: Memo[str, Verdict] = field(default_factory=_verdicts)
+    host_verdicts: Memo[str, Verdict] = field(default_factory=_verdicts)
+    verdicts_for: tuple[Url | None, Url | None] = (None, None)
+    known_hosts: Memo[str, bool] = field(default_factory=lambda: Memo(size=256, longest=253))
 
     @property
     def base_url(self) -> Url | None:
@@ -130,33 +157,51 @@ def attribute_kind(tag_name: bytes, attribute: bytes, foreign: bool) -> int | No
 
 def url_categories(value: str, ctx: Context, *, host_only: bool = False) -> set[str]:
     """The categories one URL (attribute text, already decoded) needs."""
-    if ctx.skip_relative and is_relative(value):
+    if ctx.skip_relative and (_PLAIN_RELATIVE.match(value) or is_relative(value)):
         return set()  # a path on this site, which no entry names
-    found = _resolved_categories(value, ctx.base_url, ctx, host_only)
-    if ctx.base is not None:  # read against the page's own URL too: fail closed
-        found |= _resolved_categories(value, ctx.document_url, ctx, host_only)
-    return found
+    plain = _PLAIN_ORIGIN.match(value)
+    if plain is not None and not ctx.known_hosts.get(plain.group(1), ctx.rules.knows_host):
+        return set()  # a host no entry names, whatever the base and the path
+    if ctx.verdicts_for[0] is not ctx.base or ctx.verdicts_for[1] is not ctx.document_url:
+        ctx.verdicts_for = (ctx.base, ctx.document_url)  # a <base href> moved every URL
+        ctx.verdicts, ctx.host_verdicts = _verdicts(), _verdicts()
+    memo = ctx.host_verdicts if host_only else ctx.verdicts
+    found, provider = memo.get(value, lambda text: _verdict(text, ctx, host_only))
+    if provider is not None:
+        ctx.provider = provider
+    return set(found)
 
 
-def _resolved_categories(value: str, base: Url | None, ctx: Context, host_only: bool) -> set[str]:
+def _verdict(value: str, ctx: Context, host_only: bool) -> Verdict:
+    """What `value` needs read against the base and, when a <base> moved it, against the
+    page's own URL too (fail closed); and the provider of the last tracker it matched."""
+    found, provider = _resolved_categories(value, ctx.base_url, ctx, host_only)
+    if ctx.base is not None:
+        more, other = _resolved_categories(value, ctx.document_url, ctx, host_only)
+        found, provider = found | more, other or provider
+    return frozenset(found), provider
+
+
+def _resolved_categories(
+    value: str, base: Url | None, ctx: Context, host_only: bool
+) -> tuple[set[str], str | None]:
     url = parse_url(value, base)
     if url is None:
         # Refused by the browser, or a host we cannot read (a code point newer than our
         # Unicode tables): either way we cannot say it is safe.
-        return set(ctx.every_category) if value.strip(_SPACES) else set()
+        return (set(ctx.every_category) if value.strip(_SPACES) else set()), None
     if url.scheme == "javascript":
         code = unquote(url.path + ("?" + url.query if url.query is not None else ""))
-        return set(ctx.rules.inline_categories(code.encode("utf-8", "replace")))
+        return set(ctx.rules.inline_categories(code.encode("utf-8", "replace"))), None
     if url.scheme == "data":  # a script, stylesheet or document in the URL itself
         parts = data_url_parts(url.href())
         if parts is None:
-            return set(ctx.every_category)
-        return set(ctx.rules.inline_categories(parts[1]))
+            return set(ctx.every_category), None
+        return set(ctx.rules.inline_categories(parts[1])), None
     found = ctx.rules.match_host(url) if host_only else ctx.rules.match_url(url)
     if found is None:
-        return set(ctx.rules.host_categories(url))
-    ctx.provider = found.provider
-    return {found.category}
+        return set(ctx.rules.host_categories(url)), None
+    return {found.category}, found.provider
 
 
 def value_categories(kind: int, value: str, ctx: Context, rel: str = "") -> set[str]:
@@ -184,6 +229,8 @@ def value_categories(kind: int, value: str, ctx: Context, rel: str = "") -> set[
 
 def _frame_categories(value: str, ctx: Context) -> set[str]:
     found = url_categories(value, ctx)
+    if _PLAIN_ORIGIN.match(value):
+        return found  # http(s): not a data: URL
     url = parse_url(value, ctx.base_url)
     if url is not None and url.scheme == "data":
         # The URL standard drops tabs and newlines; Chromium keeps them inside a data:
