@@ -27,12 +27,6 @@ from helpers import SECRET
 
 pytestmark = pytest.mark.anyio
 
-# The middleware.py side of the design (the lazily built middleware answering the
-# lifespan) is in issue 11's note as a patch, while middleware.py is being refactored.
-needs_patch = pytest.mark.xfail(
-    strict=True, reason="needs the ConsentMiddleware lifespan patch of issue 11"
-)
-
 FASTAPI_ADD_MIDDLEWARE = """
     from fastapi import FastAPI
     from asgi_consent import ConsentMiddleware
@@ -99,7 +93,6 @@ def _exit(process: subprocess.Popen[str]) -> tuple[int | None, str]:
 
 
 @pytest.mark.server
-@needs_patch
 def test_a_bad_config_added_to_fastapi_stops_uvicorn_naming_the_field(tmp_path: Path) -> None:
     code, output = _exit(_uvicorn(tmp_path, FASTAPI_ADD_MIDDLEWARE))
     assert code not in (None, 0), output
@@ -109,7 +102,6 @@ def test_a_bad_config_added_to_fastapi_stops_uvicorn_naming_the_field(tmp_path: 
 
 
 @pytest.mark.server
-@needs_patch
 def test_a_bad_config_added_to_starlette_stops_uvicorn_naming_the_field(tmp_path: Path) -> None:
     code, output = _exit(_uvicorn(tmp_path, STARLETTE_ADD_MIDDLEWARE))
     assert code not in (None, 0), output
@@ -205,7 +197,6 @@ async def test_a_bad_config_written_by_hand_raises_where_it_is_written() -> None
         ConsentMiddleware(Starlette(), secret_key=SECRET, expiry_days=0)
 
 
-@needs_patch
 async def test_a_bad_config_added_with_add_middleware_fails_the_lifespan_startup() -> None:
     app = Starlette()
     app.add_middleware(ConsentMiddleware, secret_key=SECRET, expiry_days=0)

@@ -385,7 +385,3 @@ OPTION_NAMES = tuple(OPTIONS)
 #: The options that are texts the visitor reads (one string, or one per language).
 TEXT_OPTIONS = tuple(name for name, declared in OPTIONS.items() if declared.kind.text)
 
-
-def check_option_names(names: Iterable[str], *, source: str | None = None) -> None:
-    """Raise `ConfigError` for the first name that is not an option, with a suggestion."""
-    check_names(names, OPTIONS, source=source)

@@ -11,9 +11,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .assets import Assets
 from .banner import BannerRenderer
 from .charsets import page_charset
-from .config import ConfigError, ConsentConfig, check_option_names
+from .config import ConfigError, ConsentConfig
 from .cookie import Consent, ConsentCodec
 from .endpoints import ConsentEndpoints
+from .errors import StartupFailure, built_lazily
 from .headers import HeaderFilter, edit_page_headers, websocket_send
 from .mime import ContentTypes
 from .plan import RewritePlan
@@ -36,24 +37,27 @@ class ConsentMiddleware:
 
     ::
 
-        app = ConsentMiddleware(app, secret_key=os.environ["CONSENT_SECRET"],
+        app = ConsentMiddleware(app, secret_key=os.environ["CONSENT_SECRET_KEY"],
                                 policy_url="/privacy", expiry_days=180)
 
     Pass either `config=ConsentConfig(...)` or its fields as keyword arguments.
-    Bad options raise `ConfigError` here, at start-up, naming the field.
+    Bad options raise `ConfigError` here, naming the field. Added with Starlette's or
+    FastAPI's `add_middleware`, we are built on the first ASGI call instead, the lifespan
+    start-up, where a server swallows exceptions (uvicorn's default `--lifespan auto`
+    would then answer every request with a 500): there a bad config fails the start-up,
+    and the server logs the error and exits.
     """
 
     def __init__(self, app: ASGIApp, config: ConsentConfig | None = None, **options: Any) -> None:
-        if config is None:
-            check_option_names(options)
-            config = ConsentConfig(**options)
-        elif options:
-            raise ConfigError(
-                "config", sorted(options)[0], "either config= or keyword options, not both"
-            )
-        elif not isinstance(config, ConsentConfig):
-            raise ConfigError("config", config, "a ConsentConfig")
         self.app = app
+        self._failure: StartupFailure | None = None
+        try:
+            config = _config_of(config, options)
+        except ConfigError as error:
+            if not built_lazily():
+                raise
+            self._failure = StartupFailure(error)
+            return
         self.config = config
         self.codec = ConsentCodec(config)
         self.rules = TrackerRules(config)
@@ -71,6 +75,9 @@ class ConsentMiddleware:
         self._prefix = config.endpoint_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._failure is not None:  # a bad config, built lazily: see the docstring
+            await self._failure(scope, receive, send)
+            return
         if scope["type"] != "http":
             if scope["type"] == "lifespan" and self.consent_log is not None:
                 from .log.lifespan import lifespan_with_writer
@@ -279,3 +286,16 @@ class _Responder:
 
 def _body_message(body: bytes, *, more: bool) -> Message:
     return {"type": "http.response.body", "body": body, "more_body": more}
+
+
+def _config_of(config: ConsentConfig | None, options: dict[str, Any]) -> ConsentConfig:
+    """The config from `config=` or from keyword options (checked by `ConsentConfig`)."""
+    if config is None:
+        return ConsentConfig(**options)
+    if options:
+        raise ConfigError(
+            "config", sorted(options)[0], "either config= or keyword options, not both"
+        )
+    if not isinstance(config, ConsentConfig):
+        raise ConfigError("config", config, "a ConsentConfig")
+    return config
