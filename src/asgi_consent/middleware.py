@@ -73,6 +73,9 @@ class ConsentMiddleware:
         )
         self.content_types = ContentTypes()
         self._prefix = config.endpoint_prefix
+        # What each responder is given, bound once: a page's plan and a response's kind.
+        self._plan = self.planner.plan
+        self._scan = self.content_types.scan_response
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._failure is not None:  # a bad config, built lazily: see the docstring
@@ -107,14 +110,7 @@ class ConsentMiddleware:
             scope["extensions"] = {
                 k: v for k, v in extensions.items() if k != "http.response.pathsend"
             }
-        responder = _Responder(
-            scope,
-            consent,
-            send,
-            scan=self.content_types.scan_response,
-            plan=self.planner.plan,
-            headers=self.headers,
-        )
+        responder = _Responder(scope, consent, send, self._scan, self._plan, self.headers)
         await self.app(scope, receive, responder.send)
 
 
@@ -126,12 +122,13 @@ def _choice_log(config: ConsentConfig) -> ChoiceLog | None:
     return ChoiceLog.from_config(config)
 
 
-# The responder's states. WAITING_START: nothing sent yet. DECIDING: the start of an
-# HTML page held until its first body bytes say how it is encoded (and, without a
+# The responder's states. WAITING_START: nothing sent yet. PASSING: everything forwarded
+# as it comes (transcoded if a page was given up mid-way). DECIDING: the start of an HTML
+# page held until its first body bytes say how it is encoded (and, without a
 # Content-Type, whether it is HTML at all). REWRITING: a streamed page through the
-# rewriter. PASSING: everything else, forwarded as it comes (transcoded if the page was
-# given up mid-way).
-WAITING_START, DECIDING, REWRITING, PASSING = range(4)
+# rewriter. In this order, so that `state <= PASSING` is "forward it".
+WAITING_START, PASSING, DECIDING, REWRITING = range(4)
+_NO_START: Message = {}  # never changed: the responder only ever replaces it
 
 
 class _Responder:
@@ -148,7 +145,6 @@ class _Responder:
         scope: Scope,
         consent: Consent,
         send: Send,
-        *,
         scan: ScanResponse,
         plan: PlanPage,
         headers: HeaderFilter,
@@ -162,7 +158,7 @@ class _Responder:
         self._state = WAITING_START
         # Held while DECIDING: the start message, whether the page is only HTML if its
         # first bytes sniff as HTML, and first body bytes fewer than a byte order mark.
-        self._start: Message = {}
+        self._start: Message = _NO_START
         self._sniff = False
         self._held = b""
         self._rewriter: HtmlRewriter | None = None  # REWRITING
@@ -171,13 +167,30 @@ class _Responder:
     async def send(self, message: Message) -> None:
         kind = message["type"]
         if kind == "http.response.start":
-            await self._response_start(message)
+            headers = message.get("headers") or []
+            page, filtered = self._scan(self._scope["method"], message["status"], headers)
+            message["headers"] = self._headers.response(
+                self._scope,
+                self._consent,
+                headers,
+                base=self._base,
+                page=page is not None,
+                filtered=filtered,
+            )
+            if page is not None:  # held until its first body bytes decide it
+                self._start = message
+                self._sniff = page == "sniff"
+                self._state = DECIDING
+                return
+            if self._state == WAITING_START:
+                self._state = PASSING
+            await self._send(message)
         elif kind == "http.response.early_hint":  # 103: Link headers fetched before the page
             links = self._headers.links(message.get("links", ()), self._consent, self._base)
             if links:
                 await self._send({**message, "links": links})
-        elif self._state in (WAITING_START, PASSING):
-            if kind == "http.response.body":
+        elif self._state <= PASSING:
+            if self._transcoder is not None and kind == "http.response.body":
                 message = self._decoded(message)  # a page given up mid-way stays UTF-8
             await self._send(message)
         elif kind != "http.response.body":
@@ -199,26 +212,6 @@ class _Responder:
             self._transcoder.feed(message.get("body", b""), not message.get("more_body", False)),
             more=message.get("more_body", False),
         )
-
-    async def _response_start(self, message: Message) -> None:
-        headers = message.get("headers") or []
-        page, filtered = self._scan(self._scope["method"], message["status"], headers)
-        message["headers"] = self._headers.response(
-            self._scope,
-            self._consent,
-            headers,
-            base=self._base,
-            page=page is not None,
-            filtered=filtered,
-        )
-        if page is not None:
-            self._start = message
-            self._sniff = page == "sniff"
-            self._state = DECIDING
-            return
-        if self._state == WAITING_START:
-            self._state = PASSING
-        await self._send(message)
 
     async def _give_up(self, message: Message) -> None:
         """Not a body we can rewrite (an extension message): the page goes through

@@ -166,27 +166,22 @@ def extract_mime_type(headers: Iterable[bytes]) -> MimeType | None:
 
 
 class ContentTypes:
-    """`extract_mime_type` and `scan_response`, remembering the few short Content-Type
-    values an app repeats (one per middleware). A type it returns is shared: read it,
-    never change it."""
+    """Responses' Content-Type values read as Fetch reads them, remembering the few short
+    ones an app repeats (one per middleware). A type it returns is shared: read it, never
+    change it."""
 
     def __init__(self) -> None:
         self._types: Memo[bytes, MimeType | None] = Memo(size=256, longest=200)
-
-    def mime_type(self, values: Sequence[bytes]) -> MimeType | None:
-        """The MIME type of Content-Type `values`, as `extract_mime_type` reads them."""
-        # extract_mime_type reads the values joined with ", ": so does the key.
-        joined = values[0] if len(values) == 1 else b", ".join(values)
-        return self._types.get(joined, _extract_joined)
 
     def scan_response(
         self, method: str, status: int, headers: Iterable[tuple[bytes, bytes]]
     ) -> tuple[str | None, bool]:
         """`scan_response`, with this memo."""
-        return scan_response(method, status, headers, mime_type=self.mime_type)
+        return scan_response(method, status, headers, self._types)
 
 
 def _extract_joined(joined: bytes) -> MimeType | None:
+    """`extract_mime_type` of Content-Type values already joined with ", "."""
     return extract_mime_type((joined,))
 
 
@@ -217,29 +212,30 @@ def scan_response(
     method: str,
     status: int,
     headers: Iterable[tuple[bytes, bytes]],
-    *,
-    mime_type: Callable[[Sequence[bytes]], MimeType | None] = extract_mime_type,
+    types: Memo[bytes, MimeType | None] | None = None,
 ) -> tuple[str | None, bool]:
     """One pass over a response's headers: (its page kind, see `mime.page_kind`, None
     when it has no body we could read; whether a Set-Cookie or Link header needs
     filtering). Names may be in any case: ASGI asks for lower case, Django sends
-    "Content-Type"."""
+    "Content-Type". `types` remembers what Content-Type values mean, if given."""
     filtered = compressed = False
-    types: list[bytes] = []
+    values: list[bytes] = []  # of Content-Type
     options: list[bytes] = []
     for key, value in headers:
         key = key.lower()
         if key in _FILTERED:
             filtered = True
         elif key == b"content-type":
-            types.append(value)
+            values.append(value)
         elif key == b"content-encoding":
             compressed = compressed or value.strip().lower() not in (b"", b"identity")
         elif key == b"x-content-type-options":
             options.append(value)
     if compressed or method == "HEAD" or status < 200 or status in (204, 206, 304):
         return None, filtered
-    return page_kind(mime_type(types), options), filtered
+    joined = values[0] if len(values) == 1 else b", ".join(values)
+    mime = types.get(joined, _extract_joined) if types is not None else _extract_joined(joined)
+    return page_kind(mime, options), filtered
 
 
 # -- MIME sniffing: a response without a type that the browser renders as HTML ---------
