@@ -46,7 +46,7 @@ pytest: $(VENV)/.installed $(NPM_STAMP)
 
 bench: $(VENV)/.installed
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(BENCH_ARGS)
 
 fuzz: $(VENV)/.installed
 	$(PY) -m pip install --quiet atheris

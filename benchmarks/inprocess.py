@@ -3,16 +3,18 @@
 Every case runs its variants (bare app, app + ConsentMiddleware, app + GZipMiddleware,
 peers) in the same round, in rotating order, many rounds; a ratio is computed inside
 each round and we report min / median / max over the rounds. The machine is shared,
-so medians matter and the spread is printed next to them.
+so medians matter and the spread is printed next to them. Given two versions of the
+package (`--before`), both run in the same rounds, each against the same bare app.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import re
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,18 +24,19 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from asgi_consent import ConsentMiddleware
-from asgi_consent.cookie import NO_CHOICE
-from asgi_consent.rewrite import HtmlRewriter, RewritePlan
-
 from . import pages
+from .report import Row, spread
+from .versions import ASGIApp, Version, current
 
-SECRET = "benchmark-secret-key-0123456789abcdef"
-ALL_CATEGORIES = ("analytics", "marketing", "media")
 STREAM_CHUNK = 64 * 1024
+# What a variant's time is read from: this process's CPU time by default. Every variant
+# runs in this one thread, so it is the work done; elapsed time on a shared machine also
+# counts the other processes that had the CPU (see `run(clock=...)`).
+CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.process_time, "wall": time.perf_counter}
+_now = CLOCKS["cpu"]
 HTML = "text/html; charset=utf-8"
 Message = dict[str, Any]
-ASGIApp = Callable[..., Awaitable[None]]
+Loop = asyncio.AbstractEventLoop
 
 # -- the app under test ------------------------------------------------------------
 
@@ -51,12 +54,11 @@ async def _chunks(data: bytes) -> Any:
         yield data[at : at + STREAM_CHUNK]
 
 
-async def archive(request: Request) -> Response:
-    return StreamingResponse(_chunks(pages.archive_page()), media_type=HTML)
+def _streamed(page: Callable[[], bytes]) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        return StreamingResponse(_chunks(page()), media_type=HTML)
 
-
-async def long_read(request: Request) -> Response:
-    return StreamingResponse(_chunks(pages.long_read_page()), media_type=HTML)
+    return endpoint
 
 
 def build_bare() -> Starlette:
@@ -65,14 +67,15 @@ def build_bare() -> Starlette:
         routes=[
             Route("/api/status", api_status),
             Route("/news", news),
-            Route("/archive", archive),
-            Route("/long-read", long_read),
+            Route("/archive", _streamed(pages.archive_page)),
+            Route("/front", _streamed(pages.front_page)),
+            Route("/long-read", _streamed(pages.long_read_page)),
         ]
     )
 
 
-def build_wrapped() -> ConsentMiddleware:
-    return ConsentMiddleware(build_bare(), secret_key=SECRET, policy_url="/privacy")
+def build_wrapped() -> Any:
+    return current().wrap(build_bare())
 
 
 def build_gzip() -> GZipMiddleware:
@@ -80,8 +83,8 @@ def build_gzip() -> GZipMiddleware:
 
 
 def granted_cookie() -> str:
-    """A valid consent cookie value that grants every category."""
-    return build_wrapped().codec.encode(ALL_CATEGORIES)
+    """A valid consent cookie value (working tree's package) that grants every category."""
+    return current().granted_cookie
 
 
 def request_headers(*, cookie: str | None, gzip: bool = True) -> list[tuple[bytes, bytes]]:
@@ -139,6 +142,30 @@ async def call(app: ASGIApp, scope: dict[str, Any]) -> tuple[Message, bytes]:
     return sent[0], body
 
 
+def rewrite_stream(version: Version, plan: Any, data: bytes) -> list[bytes]:
+    """The rewriter as the middleware drives it: chunk in, chunk out (not joined: the
+    middleware sends each piece on, and joining 2 MB would be the harness's cost)."""
+    rewriter = version.rewriter(plan)
+    out = [rewriter.feed(data[at : at + STREAM_CHUNK]) for at in range(0, len(data), STREAM_CHUNK)]
+    out.append(rewriter.finish())
+    return out
+
+
+def parse_selectolax(data: bytes) -> bytes:
+    from selectolax.lexbor import LexborHTMLParser
+
+    return (LexborHTMLParser(data).html or "").encode("utf-8")
+
+
+def parse_lxml(data: bytes) -> bytes:
+    import lxml.html
+
+    result: bytes = lxml.html.tostring(
+        lxml.html.document_fromstring(data), doctype="<!doctype html>"
+    )
+    return result
+
+
 # -- the measuring machinery ---------------------------------------------------------
 
 
@@ -149,29 +176,25 @@ class Variant:
     size: int = 0  # bytes per iteration, for MB/s
     times: list[float] = field(default_factory=list)  # seconds per iteration, per round
 
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times)
-
 
 def asgi_variant(
-    loop: asyncio.AbstractEventLoop, name: str, app: ASGIApp, scope: dict[str, Any], size: int = 0
+    loop: Loop, name: str, app: ASGIApp, scope: dict[str, Any], size: int = 0
 ) -> Variant:
     async def many(n: int) -> float:
-        start = time.perf_counter()
+        start = _now()
         for _ in range(n):
             await app(dict(scope), _receive, _discard)
-        return time.perf_counter() - start
+        return _now() - start
 
     return Variant(name, lambda n: loop.run_until_complete(many(n)), size)
 
 
 def sync_variant(name: str, work: Callable[[], object], size: int = 0) -> Variant:
     def many(n: int) -> float:
-        start = time.perf_counter()
+        start = _now()
         for _ in range(n):
             work()
-        return time.perf_counter() - start
+        return _now() - start
 
     return Variant(name, many, size)
 
@@ -199,302 +222,252 @@ def measure(variants: list[Variant], *, rounds: int, budget: float) -> None:
             variants[index].times.append(variants[index].run(counts[index]) / counts[index])
 
 
-def spread(values: list[float]) -> tuple[float, float, float]:
-    return min(values), statistics.median(values), max(values)
+def per_request(v: Variant) -> tuple[float, float, float]:
+    return micros(v.times)
+
+
+def mbps(v: Variant) -> tuple[float, float, float]:
+    lo, med, hi = spread(v.times)
+    return v.size / hi / 1e6, v.size / med / 1e6, v.size / lo / 1e6
+
+
+def micros(seconds: list[float]) -> tuple[float, float, float]:
+    lo, med, hi = spread(seconds)
+    return lo * 1e6, med * 1e6, hi * 1e6
+
+
+def timing_row(case: str, v: Variant, *, note: str = "", version: str = "") -> Row:
+    return Row(
+        case, v.name, per_request(v), mbps(v) if v.size else None, note=note, version=version
+    )
+
+
+def ratio_row(
+    case: str,
+    v: Variant,
+    values: list[float],
+    target: str,
+    met: Callable[[float], bool],
+    *,
+    version: str,
+    note: str = "",
+    cost: tuple[float, float, float] | None = None,
+) -> Row:
+    """A row judged against a target on the median of per-round ratios."""
+    return Row(
+        case,
+        v.name,
+        cost or per_request(v),
+        mbps(v) if v.size else None,
+        spread(values),
+        target,
+        met(statistics.median(values)),
+        note,
+        version,
+        values,
+    )
 
 
 # -- the cases ------------------------------------------------------------------------
 
 
 @dataclass
-class Row:
-    case: str
-    what: str
-    per_request: tuple[float, float, float] | None = None  # microseconds
-    throughput: tuple[float, float, float] | None = None  # MB/s
-    ratio: tuple[float, float, float] | None = None
-    target: str = ""
-    met: bool | None = None
-    note: str = ""
+class Setup:
+    loop: Loop
+    versions: list[Version]
+    rounds: int
+    budget: float
+    bare: Starlette = field(default_factory=build_bare)
+    gzipped: GZipMiddleware = field(default_factory=build_gzip)
+
+    def wrapped(self) -> list[Any]:
+        return [v.wrap(build_bare()) for v in self.versions]
 
 
-def _per_request(v: Variant) -> tuple[float, float, float]:
-    lo, med, hi = spread(v.times)
-    return lo * 1e6, med * 1e6, hi * 1e6
-
-
-def _mbps(v: Variant) -> tuple[float, float, float]:
-    lo, med, hi = spread(v.times)
-    return v.size / hi / 1e6, v.size / med / 1e6, v.size / lo / 1e6
-
-
-def _ratio_rows(values: list[float]) -> tuple[float, float, float]:
-    return spread(values)
-
-
-def rewrite_plan(consent_granted: bool) -> RewritePlan:
-    """The plan the middleware builds for /archive (no choice, or everything granted)."""
-    from starlette.datastructures import MutableHeaders
-
-    mw = build_wrapped()
-    consent = mw.codec.decode(granted_cookie()) if consent_granted else NO_CHOICE
-    scope = make_scope("/archive", request_headers(cookie=None))
-    return mw.plan_for(scope, consent, MutableHeaders(raw=[]))
-
-
-def rewrite_stream(plan: RewritePlan, data: bytes, chunk: int = STREAM_CHUNK) -> list[bytes]:
-    """The rewriter as the middleware drives it: chunk in, chunk out (not joined: the
-    middleware sends each piece on, and joining 2 MB would be the harness's cost)."""
-    rewriter = HtmlRewriter(plan)
-    out = [rewriter.feed(data[at : at + chunk]) for at in range(0, len(data), chunk)]
-    out.append(rewriter.finish())
-    return out
-
-
-def parse_selectolax(data: bytes) -> bytes:
-    from selectolax.lexbor import LexborHTMLParser
-
-    return (LexborHTMLParser(data).html or "").encode("utf-8")
-
-
-def parse_lxml(data: bytes) -> bytes:
-    import lxml.html
-
-    result: bytes = lxml.html.tostring(
-        lxml.html.document_fromstring(data), doctype="<!doctype html>"
-    )
-    return result
-
-
-def run(*, rounds: int = 15, budget: float = 0.08) -> list[Row]:
+def run(
+    *,
+    rounds: int = 15,
+    budget: float = 0.08,
+    versions: list[Version] | None = None,
+    clock: str = "cpu",
+    cases: list[str] | None = None,
+) -> list[Row]:
+    """Every case (or those named in `cases`: "a", "b", "c", "d", "d+", "d'"), each
+    version's variants in the same interleaved rounds."""
+    global _now
+    _now = CLOCKS[clock]
+    wanted = set(cases or ("a", "b", "c", "d", "d+", "d'"))
     loop = asyncio.new_event_loop()
     try:
-        return _run(loop, rounds=rounds, budget=budget)
+        setup = Setup(loop, versions or [current()], rounds, budget)
+        _sanity(setup)
+        rows: list[Row] = []
+        for key, case in (("a", case_json), ("b", case_granted), ("c", case_no_choice)):
+            if key in wanted:
+                rows += case(setup)
+        for key, label, page, path in (
+            ("d", "d 2 MB archive, no choice", pages.archive_page(), "/archive"),
+            ("d+", "d+ 2 MB front page, no choice", pages.front_page(), "/front"),
+            ("d'", "d' 2 MB long read, no choice", pages.long_read_page(), "/long-read"),
+        ):
+            if key in wanted:
+                rows += case_big_page(setup, label, page, path)
+        return rows
     finally:
         loop.close()
 
 
-def _run(loop: asyncio.AbstractEventLoop, *, rounds: int, budget: float) -> list[Row]:  # noqa: C901
-    bare, wrapped, gzipped = build_bare(), build_wrapped(), build_gzip()
-    cookie = granted_cookie()
-    with_cookie = request_headers(cookie=cookie)
-    no_cookie = request_headers(cookie=None)
-    news_page, archive_page = pages.news_page(), pages.archive_page()
-    rows: list[Row] = []
-
-    # Sanity: the wrapped app really does its work in each case (not timed).
-    _, body = loop.run_until_complete(call(wrapped, make_scope("/news", no_cookie)))
-    assert b'id="asgi-consent"' in body and b'type="text/plain"' in body
-    _, body = loop.run_until_complete(call(wrapped, make_scope("/news", with_cookie)))
-    assert b'id="asgi-consent"' not in body and b"data-consent-src" not in body
-    start, _ = loop.run_until_complete(call(gzipped, make_scope("/news", no_cookie)))
+def _sanity(setup: Setup) -> None:
+    """The wrapped app really does its work in each case (not timed)."""
+    loop = setup.loop
+    for version, wrapped in zip(setup.versions, setup.wrapped(), strict=True):
+        no_cookie = make_scope("/news", request_headers(cookie=None))
+        _, body = loop.run_until_complete(call(wrapped, no_cookie))
+        assert b'id="asgi-consent"' in body and b'type="text/plain"' in body, version.source
+        granted = make_scope("/news", request_headers(cookie=version.granted_cookie))
+        _, body = loop.run_until_complete(call(wrapped, granted))
+        assert b'id="asgi-consent"' not in body and b"data-consent-src" not in body
+    start, _ = loop.run_until_complete(
+        call(setup.gzipped, make_scope("/news", request_headers(cookie=None)))
+    )
     assert (b"content-encoding", b"gzip") in start["headers"]
 
-    # (a) JSON route, visitor with a valid consent cookie.
-    scope = make_scope("/api/status", with_cookie)
-    a = [asgi_variant(loop, "bare", bare, scope), asgi_variant(loop, "+ours", wrapped, scope)]
-    measure(a, rounds=rounds, budget=budget)
-    ratio = [b / w for b, w in zip(a[0].times, a[1].times, strict=True)]
-    rows.append(Row("a JSON, cookie", "bare Starlette", _per_request(a[0])))
-    rows.append(
-        Row(
-            "a JSON, cookie",
-            "+ ConsentMiddleware",
-            _per_request(a[1]),
-            ratio=spread(ratio),
-            target="wrapped/bare >= 0.90",
-            met=statistics.median(ratio) >= 0.90,
-        )
-    )
 
-    # (b) 20 KB news page, everything granted.
-    scope = make_scope("/news", with_cookie)
-    size = len(news_page)
-    b = [
-        asgi_variant(loop, "bare", bare, scope, size),
-        asgi_variant(loop, "+ours", wrapped, scope, size),
+def _over_bare(case: str, setup: Setup, path: str, target: float, size: int = 0) -> list[Row]:
+    """Cases a and b: each version's wrapped app against the bare one, with its cookie."""
+    loop, versions = setup.loop, setup.versions
+    scopes = [make_scope(path, request_headers(cookie=v.granted_cookie)) for v in versions]
+    bare = asgi_variant(loop, "bare Starlette", setup.bare, scopes[-1], size)
+    ours = [
+        asgi_variant(loop, v.tag("+ ConsentMiddleware"), w, s, size)
+        for v, w, s in zip(versions, setup.wrapped(), scopes, strict=True)
     ]
-    measure(b, rounds=rounds, budget=budget)
-    ratio = [x / y for x, y in zip(b[0].times, b[1].times, strict=True)]
-    rows.append(Row("b 20 KB, all granted", "bare Starlette", _per_request(b[0]), _mbps(b[0])))
-    rows.append(
-        Row(
-            "b 20 KB, all granted",
-            "+ ConsentMiddleware",
-            _per_request(b[1]),
-            _mbps(b[1]),
-            spread(ratio),
-            "wrapped/bare >= 0.80",
-            statistics.median(ratio) >= 0.80,
-        )
-    )
-
-    # (c) the same page before a choice: rewrite + banner, against gzip's added cost.
-    scope = make_scope("/news", no_cookie)
-    rewrite_only = rewrite_plan(False)
-    c = [
-        asgi_variant(loop, "bare", bare, scope, size),
-        asgi_variant(loop, "+ours", wrapped, scope, size),
-        asgi_variant(loop, "+gzip", gzipped, scope, size),
-        sync_variant("rewriter", lambda: rewrite_stream(rewrite_only, news_page), size),
-        sync_variant("selectolax", lambda: parse_selectolax(news_page), size),
-        sync_variant("lxml", lambda: parse_lxml(news_page), size),
-    ]
-    measure(c, rounds=rounds, budget=budget)
-    ours_added = [w - x for x, w in zip(c[0].times, c[1].times, strict=True)]
-    gzip_added = [g - x for x, g in zip(c[0].times, c[2].times, strict=True)]
-    ratio = [o / g for o, g in zip(ours_added, gzip_added, strict=True)]
-    label = "c 20 KB, no choice"
-    rows.append(Row(label, "bare Starlette", _per_request(c[0]), _mbps(c[0])))
-    rows.append(
-        Row(
-            label,
-            "+ ConsentMiddleware (added cost)",
-            tuple(x * 1e6 for x in spread(ours_added)),  # type: ignore[arg-type]
-            ratio=spread(ratio),
-            target="added <= 0.5x gzip's",
-            met=statistics.median(ratio) <= 0.5,
-            note="ratio = our added time / gzip's added time",
-        )
-    )
-    rows.append(
-        Row(
-            label,
-            "+ GZipMiddleware level 9 (added)",
-            tuple(x * 1e6 for x in spread(gzip_added)),  # type: ignore[arg-type]
-            note="peer; output is gzip, not byte-exact by design",
-        )
-    )
-    rows.append(Row(label, "HtmlRewriter alone", _per_request(c[3]), _mbps(c[3])))
-    exact = parse_selectolax(news_page) == news_page
-    rows.append(
-        Row(
-            label,
-            "selectolax parse+serialise",
-            _per_request(c[4]),
-            _mbps(c[4]),
-            note=f"byte-exact: {exact}",
-        )
-    )
-    exact = parse_lxml(news_page) == news_page
-    rows.append(
-        Row(
-            label,
-            "lxml parse+serialise",
-            _per_request(c[5]),
-            _mbps(c[5]),
-            note=f"byte-exact: {exact}",
-        )
-    )
-
-    # (d) 2 MB pages before a choice: the rewriter against one bytes.find pass.
-    for label, page, path in (
-        ("d 2 MB archive, no choice", archive_page, "/archive"),
-        ("d' 2 MB long read, no choice", pages.long_read_page(), "/long-read"),
-    ):
-        size = len(page)
-        scope = make_scope(path, no_cookie)
-        # The baseline scans the whole buffer: the first "</body>" is in the last 1%.
-        assert page.find(b"</body>") > size * 0.99
-        d = [
-            sync_variant("bytes.find", lambda page=page: page.find(b"</body>"), size),
-            sync_variant("rewriter", lambda page=page: rewrite_stream(rewrite_only, page), size),
-            asgi_variant(loop, "bare", bare, scope, size),
-            asgi_variant(loop, "+ours", wrapped, scope, size),
-            asgi_variant(loop, "+gzip", gzipped, scope, size),
-            sync_variant("selectolax", lambda page=page: parse_selectolax(page), size),
-            sync_variant("lxml", lambda page=page: parse_lxml(page), size),
-        ]
-        measure(d, rounds=rounds, budget=budget * 2)
-        ratio = [f / r for f, r in zip(d[0].times, d[1].times, strict=True)]
+    measure([bare, *ours], rounds=setup.rounds, budget=setup.budget)
+    rows = [timing_row(case, bare)]
+    for version, variant in zip(versions, ours, strict=True):
+        values = [b / w for b, w in zip(bare.times, variant.times, strict=True)]
         rows.append(
-            Row(label, 'bytes.find(b"</body>"), whole buffer', _per_request(d[0]), _mbps(d[0]))
-        )
-        rows.append(
-            Row(
-                label,
-                "HtmlRewriter, 64 KB chunks",
-                _per_request(d[1]),
-                _mbps(d[1]),
-                spread(ratio),
-                "rewriter/find >= 0.20",
-                statistics.median(ratio) >= 0.20,
-                note=f"{_tags_per_mb(page):.0f} tags that matter per MB",
-            )
-        )
-        rows.append(Row(label, "bare Starlette, streamed", _per_request(d[2]), _mbps(d[2])))
-        rows.append(Row(label, "+ ConsentMiddleware", _per_request(d[3]), _mbps(d[3])))
-        rows.append(Row(label, "+ GZipMiddleware level 9", _per_request(d[4]), _mbps(d[4])))
-        exact = parse_selectolax(page) == page
-        rows.append(
-            Row(
-                label,
-                "selectolax parse+serialise",
-                _per_request(d[5]),
-                _mbps(d[5]),
-                note=f"byte-exact: {exact}",
-            )
-        )
-        exact = parse_lxml(page) == page
-        rows.append(
-            Row(
-                label,
-                "lxml parse+serialise",
-                _per_request(d[6]),
-                _mbps(d[6]),
-                note=f"byte-exact: {exact}",
+            ratio_row(
+                case,
+                variant,
+                values,
+                f"wrapped/bare >= {target:.2f}",
+                lambda m: m >= target,
+                version=version.label,
             )
         )
     return rows
 
 
-def _tags_per_mb(page: bytes) -> float:
-    import re
-
-    found = re.findall(
-        rb"<(?:!--|/?(?:script|iframe|img|noscript|link|body|head|style|textarea|title|xmp)[\s/>])",
-        page.lower(),
-    )
-    return len(found) / (len(page) / 1e6)
+def case_json(setup: Setup) -> list[Row]:
+    """(a) JSON route, visitor with a valid consent cookie."""
+    return _over_bare("a JSON, cookie", setup, "/api/status", 0.90)
 
 
-def format_table(rows: list[Row], rounds: int) -> str:
-    def triple(values: tuple[float, float, float] | None, digits: int) -> str:
-        if values is None:
-            return ""
-        return " / ".join(f"{v:.{digits}f}" for v in values)
+def case_granted(setup: Setup) -> list[Row]:
+    """(b) 20 KB news page, everything granted."""
+    return _over_bare("b 20 KB, all granted", setup, "/news", 0.80, len(pages.news_page()))
 
-    header = (
-        "case",
-        "variant",
-        "us per request (min/med/max)",
-        "MB/s (min/med/max)",
-        "ratio (min/med/max)",
-        "target",
-        "met",
-        "note",
-    )
-    table = [header]
-    for r in rows:
-        met = "" if r.met is None else ("yes" if r.met else "NO")
-        table.append(
-            (
-                r.case,
-                r.what,
-                triple(r.per_request, 1),
-                triple(r.throughput, 1),
-                triple(r.ratio, 3),
-                r.target,
-                met,
-                r.note,
+
+def case_no_choice(setup: Setup) -> list[Row]:
+    """(c) the news page before a choice: rewrite + banner, against gzip's added cost."""
+    loop, versions, page = setup.loop, setup.versions, pages.news_page()
+    label, size = "c 20 KB, no choice", len(page)
+    scope = make_scope("/news", request_headers(cookie=None))
+    bare = asgi_variant(loop, "bare Starlette", setup.bare, scope, size)
+    gzipped = asgi_variant(loop, "+ GZipMiddleware level 9 (added)", setup.gzipped, scope, size)
+    ours = [
+        asgi_variant(loop, v.tag("+ ConsentMiddleware (added)"), w, scope, size)
+        for v, w in zip(versions, setup.wrapped(), strict=True)
+    ]
+    alone = [_rewriter_variant(v, scope, page, "HtmlRewriter alone") for v in versions]
+    peers = _peers(page)
+    measure([bare, gzipped, *ours, *alone, *peers], rounds=setup.rounds, budget=setup.budget)
+    gzip_added = [g - b for b, g in zip(bare.times, gzipped.times, strict=True)]
+    rows = [timing_row(label, bare)]
+    for version, variant in zip(versions, ours, strict=True):
+        added = [w - b for b, w in zip(bare.times, variant.times, strict=True)]
+        rows.append(
+            ratio_row(
+                label,
+                variant,
+                [o / g for o, g in zip(added, gzip_added, strict=True)],
+                "added <= 0.5x gzip's",
+                lambda m: m <= 0.5,
+                cost=micros(added),
+                note="ratio = our added time / gzip's added time",
+                version=version.label,
             )
         )
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    lines = [f"In-process benchmark: {rounds} interleaved rounds; medians decide the targets."]
-    for index, row in enumerate(table):
-        lines.append(
-            " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+    rows.append(
+        Row(label, gzipped.name, micros(gzip_added), note="peer; output is gzip, not byte-exact")
+    )
+    rows += [timing_row(label, a, version=v.label) for v, a in zip(versions, alone, strict=True)]
+    return rows + _peer_rows(label, page, peers)
+
+
+def case_big_page(setup: Setup, label: str, page: bytes, path: str) -> list[Row]:
+    """(d) a 2 MB page before a choice: the rewriter against one bytes.find pass."""
+    loop, versions, size = setup.loop, setup.versions, len(page)
+    scope = make_scope(path, request_headers(cookie=None))
+    # The baseline scans the whole buffer: the first "</body>" is in the last 1%.
+    assert page.find(b"</body>") > size * 0.99
+    find = sync_variant('bytes.find(b"</body>"), whole buffer', lambda: page.find(b"</body>"), size)
+    alone = [_rewriter_variant(v, scope, page, "HtmlRewriter, 64 KB chunks") for v in versions]
+    bare = asgi_variant(loop, "bare Starlette, streamed", setup.bare, scope, size)
+    ours = [
+        asgi_variant(loop, v.tag("+ ConsentMiddleware"), w, scope, size)
+        for v, w in zip(versions, setup.wrapped(), strict=True)
+    ]
+    gzipped = asgi_variant(loop, "+ GZipMiddleware level 9", setup.gzipped, scope, size)
+    peers = _peers(page)
+    measure(
+        [find, *alone, bare, *ours, gzipped, *peers], rounds=setup.rounds, budget=setup.budget * 2
+    )
+    rows = [timing_row(label, find)]
+    for version, variant in zip(versions, alone, strict=True):
+        rows.append(
+            ratio_row(
+                label,
+                variant,
+                [f / r for f, r in zip(find.times, variant.times, strict=True)],
+                "rewriter/find >= 0.20",
+                lambda m: m >= 0.20,
+                note=f"{tags_per_mb(page):.0f} tags that matter per MB",
+                version=version.label,
+            )
         )
-        if index == 0:
-            lines.append("-+-".join("-" * w for w in widths))
-    return "\n".join(lines)
+    rows.append(timing_row(label, bare))
+    rows += [timing_row(label, o, version=v.label) for v, o in zip(versions, ours, strict=True)]
+    rows.append(timing_row(label, gzipped))
+    return rows + _peer_rows(label, page, peers)
+
+
+def _rewriter_variant(version: Version, scope: dict[str, Any], page: bytes, name: str) -> Variant:
+    plan = version.plan(scope, granted=False)
+    return sync_variant(version.tag(name), lambda: rewrite_stream(version, plan, page), len(page))
+
+
+def _peers(page: bytes) -> list[Variant]:
+    return [
+        sync_variant("selectolax parse+serialise", lambda: parse_selectolax(page), len(page)),
+        sync_variant("lxml parse+serialise", lambda: parse_lxml(page), len(page)),
+    ]
+
+
+def _peer_rows(label: str, page: bytes, peers: list[Variant]) -> list[Row]:
+    exact = (parse_selectolax(page) == page, parse_lxml(page) == page)
+    return [
+        timing_row(label, p, note=f"byte-exact: {e}") for p, e in zip(peers, exact, strict=True)
+    ]
+
+
+# Start tags of elements that fetch, switch the tokenizer or shape the page, and comments.
+_MATTERS = re.compile(
+    rb"<(?:!--|/?(?:script|style|iframe|frame|img|image|source|video|audio|track|embed"
+    rb"|object|input|link|meta|base|noscript|svg|math|body|head|textarea|title|xmp)[\s/>])"
+)
+
+
+def tags_per_mb(page: bytes) -> float:
+    return len(_MATTERS.findall(page.lower())) / (len(page) / 1e6)
