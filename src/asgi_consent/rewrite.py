@@ -112,7 +112,7 @@ class HtmlRewriter:
     def _feed_scan(self, chunk: bytes, final: bool) -> list[bytes]:
         buf = self._buf
         buf += chunk
-        if self._document is not None and not self._head_pending:
+        if not self._head_pending:  # the first tag that decides either is never skipped
             self._scanner.skim = GUARDED if self._plan.blocked else ALL
         tags, stop = self._scanner.scan(buf, 0, final)
         out: list[bytes] = []
