@@ -30,7 +30,6 @@ from .fetching import (
     tag_needs,
     url_categories,
 )
-from .markup import escape_attr
 from .tags import Attribute, Tag, attribute
 from .urls import parse_url
 
@@ -38,6 +37,11 @@ if TYPE_CHECKING:
     from .plan import RewritePlan
 
 _HIDDEN = b' hidden="hidden" data-consent-hidden=""'
+
+
+def escape_attr(value: bytes) -> bytes:
+    """`value` safe inside a double-quoted attribute (and read back the same)."""
+    return value.replace(b"&", b"&amp;").replace(b'"', b"&quot;").replace(b"<", b"&lt;")
 # A script with one of these loads it and runs no text of its own.
 _HTML_SOURCES = (b"src", b"data-src", b"data-consent-src")
 _SVG_SOURCES = (b"href", b"xlink:href", b"data-consent-href", b"data-consent-xlink:href")
