@@ -114,7 +114,9 @@ class Scanner:
     def _data(self, buf: Buffer, pos: int, final: bool, tags: list[Tag]) -> int:
         tree = self.tree
         waiting = len(buf) < self.retry_at  # an unfinished tag here: not read again yet
-        if self.skim and not (waiting or tree.foreign or tree.in_frameset or tree.frameset_ok):
+        # (not in XHTML: any prefix may name XLink there, "l:href")
+        skim = self.skim and not (self.xml or waiting or tree.foreign or tree.in_frameset)
+        if skim and not tree.frameset_ok:
             pos = skip(buf, pos, tree, guarded=self.skim == GUARDED)
         lt = buf.find(b"<", pos)
         end = len(buf)
