@@ -47,6 +47,7 @@ pytest: $(VENV)/.installed $(NPM_STAMP)
 bench: $(VENV)/.installed
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
 	$(PY) -m benchmarks $(BENCH_ARGS)
+	$(PY) -m benchmarks.choices
 
 fuzz: $(VENV)/.installed
 	$(PY) -m pip install --quiet atheris

@@ -1,0 +1,133 @@
+"""Choices per second and the choice endpoint's latency, with the consent log off, on
+SQLite and on PostgreSQL (issue 10: the log should add no more than 2 ms p99 under 200
+concurrent choices).
+
+Each variant runs uvicorn in its own process on a free loopback port; the load comes
+from a second process: `CONCURRENCY` keep-alive connections, each posting choices one
+after another for `SECONDS`, timing every answer. Rounds are interleaved.
+
+    python -m benchmarks.choices [--seconds 5] [--rounds 3] [--concurrency 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "benchmark-secret-0123456789abcdef"
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test?schema=bench_choices"
+
+
+def build() -> Any:
+    """The app uvicorn serves (`--factory`): a page behind the middleware, the log at
+    CHOICES_LOG (unset: off)."""
+    from asgi_consent import ConsentMiddleware
+
+    async def page(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                await send({"type": message["type"] + ".complete"})
+                if message["type"] == "lifespan.shutdown":
+                    return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    log = os.environ.get("CHOICES_LOG") or None
+    return ConsentMiddleware(page, secret_key=SECRET, consent_log=log)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _start(log: str | None) -> tuple[subprocess.Popen[bytes], int]:
+    port = _free_port()
+    env = {**os.environ, "CHOICES_LOG": log or "", "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "benchmarks.choices:build",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+         "--lifespan", "on", "--backlog", "2048"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    for _ in range(200):
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return server, port
+        time.sleep(0.05)
+    server.kill()
+    raise RuntimeError("uvicorn did not start")
+
+
+REQUEST = (
+    "POST /_consent/choice HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n"
+    "Origin: http://127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    "Content-Length: {length}\r\n\r\n{body}"
+)
+
+
+async def _client(port: int, until: float, latencies: list[float]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    index = 0
+    while time.perf_counter() < until:
+        body = f"choice={('accept', 'reject', 'save')[index % 3]}&next=/p"
+        started = time.perf_counter()
+        writer.write(REQUEST.format(length=len(body), body=body).encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 200"):
+            raise RuntimeError(head.split(b"\r\n")[0].decode())
+        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length")))  # fmt: skip
+        await reader.readexactly(length)
+        latencies.append(time.perf_counter() - started)
+        index += 1
+    writer.close()
+
+
+async def _load(port: int, seconds: float, concurrency: int) -> list[float]:
+    latencies: list[float] = []
+    until = time.perf_counter() + seconds
+    await asyncio.gather(*(_client(port, until, latencies) for _ in range(concurrency)))
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=200)
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="asgi-consent-bench-")
+    variants = {"log off": None, "SQLite": f"sqlite:///{folder}/consent.db", "PostgreSQL": POSTGRES}
+    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in variants}
+    for _ in range(args.rounds):
+        for name, log in variants.items():
+            server, port = _start(log)
+            try:
+                latencies = asyncio.run(_load(port, args.seconds, args.concurrency))
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+            cut = statistics.quantiles(latencies, n=100)
+            results[name].append((len(latencies) / args.seconds, cut[49] * 1e3, cut[98] * 1e3))
+    print(f"{'variant':<12} {'choices/s':>10} {'p50 ms':>8} {'p99 ms':>8}   (median of rounds)")
+    for name, rows in results.items():
+        rate, p50, p99 = (statistics.median(column) for column in zip(*rows, strict=True))
+        print(f"{name:<12} {rate:>10.0f} {p50:>8.1f} {p99:>8.1f}")
+
+
+if __name__ == "__main__":
+    main()
