@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from functools import cache
 from importlib import resources
 from typing import Any, NamedTuple
 
@@ -24,29 +23,33 @@ from .errors import ConfigError
 _LOCALES = "locales"
 
 
-@cache
-def builtin_languages() -> frozenset[str]:
-    """The languages the package ships a translation of."""
+def _translations() -> dict[str, Mapping[str, Any]]:
     folder = resources.files(__package__).joinpath(_LOCALES)
-    return frozenset(
-        entry.name.removesuffix(".json")
+    return {
+        entry.name.removesuffix(".json"): json.loads(entry.read_text("utf-8"))
         for entry in folder.iterdir()
         if entry.name.endswith(".json")
-    )
+    }
 
 
-@cache
+# Package data, read once at import (a dozen small files): not a cache.
+_BUILTIN = _translations()
+_TEXT_NAMES = frozenset(key for key, value in _BUILTIN["en"].items() if isinstance(value, str))
+
+
+def builtin_languages() -> frozenset[str]:
+    """The languages the package ships a translation of."""
+    return frozenset(_BUILTIN)
+
+
 def builtin(language: str) -> Mapping[str, Any]:
     """The built-in translation for `language` (a code from `builtin_languages()`)."""
-    folder = resources.files(__package__).joinpath(_LOCALES)
-    loaded: Mapping[str, Any] = json.loads(folder.joinpath(f"{language}.json").read_text("utf-8"))
-    return loaded
+    return _BUILTIN[language]
 
 
-@cache
 def builtin_text_names() -> frozenset[str]:
     """The texts every built-in translation has (each translation has the same keys)."""
-    return frozenset(key for key, value in builtin("en").items() if isinstance(value, str))
+    return _TEXT_NAMES
 
 
 def primary(language: str) -> str:

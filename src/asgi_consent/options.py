@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -108,16 +107,15 @@ class Configurable(Protocol):
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
 
-# Read twice for every config built; a class's fields never change. Weak, so a class made
-# in a test or a factory goes when it is no longer used.
-_TABLES: weakref.WeakKeyDictionary[type, Mapping[str, Option]] = weakref.WeakKeyDictionary()
+_TABLE = "_option_table"  # kept on the class itself: its fields never change
 
 
 def options_of(cls: type[Configurable]) -> Mapping[str, Option]:
     """The option table of a config class, in declaration order."""
-    found = _TABLES.get(cls)
+    found: Mapping[str, Option] | None = cls.__dict__.get(_TABLE)
     if found is None:
-        found = _TABLES[cls] = _read_table(cls)
+        found = _read_table(cls)
+        setattr(cls, _TABLE, found)  # a subclass reads and keeps its own
     return found
 
 

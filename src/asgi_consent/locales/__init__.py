@@ -7,7 +7,6 @@ banner is always in one language: only languages every text of it exists in are 
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -62,15 +61,17 @@ def best_language(candidates: list[str], supported: frozenset[str]) -> str | Non
     return None
 
 
-# Per-config memos, dropped with the config (a module-level cache would keep every
-# config ever built alive: app factories, reloads, test suites).
-_MEMOS: weakref.WeakKeyDictionary[ConsentConfig, dict[object, Any]] = weakref.WeakKeyDictionary()
+_MEMO = "_locale_memo"
 
 
 def _memo(config: ConsentConfig) -> dict[object, Any]:
-    found = _MEMOS.get(config)
+    """What this config's texts resolve to, per language: kept on the config itself, so
+    it goes with it (a config is frozen; its texts never change). Bounded: keys are
+    supported languages, which the config validated."""
+    found: dict[object, Any] | None = config.__dict__.get(_MEMO)
     if found is None:
-        found = _MEMOS[config] = {}
+        found = {}
+        object.__setattr__(config, _MEMO, found)
     return found
 
 
