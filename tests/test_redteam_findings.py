@@ -254,7 +254,7 @@ def chromium() -> dict[str, dict[str, list[str]]]:
     from pathlib import Path
 
     if not Path("/usr/bin/chromium").exists():
-        pytest.skip("/usr/bin/chromium is missing")
+        pytest.skip(reason="/usr/bin/chromium is missing")
     from redteam.harness import run
 
     return run(dict(findings.PAGES), list(findings.PAGES))
