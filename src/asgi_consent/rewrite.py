@@ -202,12 +202,15 @@ class HtmlRewriter:
     def _output(
         self, view: bytes, start: int, stop: int, edits: list[Edit], out: list[bytes]
     ) -> int:
-        """Emit view[start:stop] with the edits that fall inside it; return `stop`."""
+        """Emit view[start:stop] with the pending edits, which all fall inside it (they
+        come from the tags before `stop`), and drop them; return `stop`. Each edit is
+        sorted and applied once, however many </body> tags cut the page."""
         at = start
-        for edit_start, edit_stop, new in sorted(e for e in edits if start <= e[0] < stop):
+        for edit_start, edit_stop, new in sorted(edits):
             self._emit(out, view[at:edit_start])
             self._emit(out, new)
             at = edit_stop
+        edits.clear()
         self._emit(out, view[at:stop])
         return stop
 

@@ -64,6 +64,10 @@ CASES: dict[str, tuple[Callable[[int], Run], int]] = {
         lambda n: page(HEAD + repeat(b"</body>", n), chunk=16, visitor="accept"),
         640,
     ),
+    "held-pixels-between-body-ends": (  # every </body> once applied every edit so far
+        lambda n: page(HEAD + repeat(b"<img src=https://www.facebook.com/tr></body>", n)),
+        3200,
+    ),
     "granted-tail-tags": (
         lambda n: page(HEAD + b"</body>" + repeat(b"<p>", n), chunk=16, visitor="accept"),
         640,
