@@ -7,10 +7,14 @@ drive the middleware with `run_asgi` and look at each message.
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import httpx
+import uvicorn
 
 from asgi_consent import ConsentMiddleware
 
@@ -105,3 +109,40 @@ async def run_asgi(
 
 def body_of(messages: Sequence[Message]) -> bytes:
     return b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+
+
+class LoopbackServer:
+    """uvicorn in a background thread on 127.0.0.1, on a port the OS picked: `start()`
+    and `stop()`, or `with LoopbackServer(app) as url:`."""
+
+    def __init__(self, app: Any, **options: Any) -> None:
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", 0))
+        self.port: int = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none", **options)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start on 127.0.0.1")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+
+    def __enter__(self) -> str:
+        self.start()
+        return self.url
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

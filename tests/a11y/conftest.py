@@ -8,15 +8,11 @@ test package starts its own Playwright.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,6 +20,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route as StarletteRoute
 
 from asgi_consent import ConsentMiddleware
+from helpers import LoopbackServer
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_PATH = ROOT / ".cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
@@ -95,33 +92,6 @@ def build_app(**options: Any) -> ConsentMiddleware:
     return ConsentMiddleware(app, secret_key=SECRET, **options)
 
 
-class LoopbackServer:
-    """uvicorn in a background thread on 127.0.0.1, on a port the OS picked."""
-
-    def __init__(self, app: Any) -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-        config = uvicorn.Config(
-            app, log_level="warning", lifespan="off", ws="none", http="h11", access_log=False
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("uvicorn did not start on loopback")
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
 
 
 def _missing(reason: str) -> None:
@@ -139,7 +109,7 @@ def site() -> Iterator[Callable[..., str]]:
     def start(**options: Any) -> str:
         key = tuple(sorted(options.items()))
         if key not in servers:
-            server = LoopbackServer(build_app(**options))
+            server = LoopbackServer(build_app(**options), http="h11", access_log=False)
             server.start()
             servers[key] = server
         return servers[key].url

@@ -16,21 +16,18 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from starlette.types import Receive, Scope, Send
 
 from asgi_consent import ConsentMiddleware
+from helpers import LoopbackServer
 
 from . import grammar, oracle
 from .corpus import PAGES
@@ -82,34 +79,6 @@ def _corpus_app() -> Any:
         await (pages if raw else guarded)(scope, receive, send)
 
     return app
-
-
-class _Server:
-    """uvicorn in a background thread on 127.0.0.1, on a port the OS picked."""
-
-    def __init__(self, app: Any) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.bind(("127.0.0.1", 0))
-        self.port: int = self.socket.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
-        )
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start on 127.0.0.1")
-            time.sleep(0.01)
-        return f"http://127.0.0.1:{self.port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.socket.close()
 
 
 def _fake_network(route: Route, request: Request) -> None:
@@ -179,7 +148,7 @@ def load(browser: Browser) -> Iterator[Load]:
     visitor "raw" (no middleware), "none" (no choice yet) or "reject"."""
     contexts: list[BrowserContext] = []
     tabs: dict[tuple[str, bool], _Tab] = {}
-    with _Server(_corpus_app()) as base_url:
+    with LoopbackServer(_corpus_app()) as base_url:
 
         def tab_for(visitor: str, javascript: bool) -> _Tab:
             key = (visitor, javascript)

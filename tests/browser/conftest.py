@@ -10,9 +10,6 @@ tests that run their own asyncio loop).
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +17,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from demo import create_app
 from playwright.sync_api import Browser, Page, Request, Route, sync_playwright
+
+from helpers import LoopbackServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -99,32 +97,8 @@ def _fake_network(route: Route, request: Request) -> None:
         route.fulfill(status=204, body="")
 
 
-class _ServerThread:
-    """uvicorn in a background thread on 127.0.0.1, on a port the OS picked."""
-
-    def __init__(self, app: Any) -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", 0))
-        self.port: int = self._socket.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start on 127.0.0.1")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
+# The name the browser tests import (the server itself is shared with a11y/ and adversarial/)
+_ServerThread = LoopbackServer
 
 
 @pytest.fixture(scope="package")
