@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -41,6 +42,21 @@ def test_client_addresses_are_pseudonymised_as_asked(
     host: str | None, mode: str, kept: str | None
 ) -> None:
     assert pseudonymise_client(host, mode) == kept  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["1.2.3.4", "01.2.3.4", "1.2.3.04", "1.2.3", "1.2.3.4.5", "1.2.3.256", " 1.2.3.4",
+     "1.2.3.4 ", "0x1.2.3.4", "0.0.0.0", "255.255.255.255", "1.2.3.4/8", "1.2.3.4\x00"],
+)  # fmt: skip
+def test_dotted_ipv4_addresses_are_read_as_ipaddress_reads_them(host: str) -> None:
+    try:
+        address = ipaddress.IPv4Address(host)
+    except ValueError:
+        expected: tuple[str | None, str | None] = (None, None)
+    else:
+        expected = (str(ipaddress.ip_network(f"{address}/24", strict=False)), str(address))
+    assert (pseudonymise_client(host), pseudonymise_client(host, "full")) == expected
 
 
 def test_a_new_record_keeps_the_path_without_query_or_fragment() -> None:

@@ -11,6 +11,7 @@ import hashlib
 import ipaddress
 import json
 import secrets
+import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -63,6 +64,12 @@ def parse_time(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("consent log times must be timezone-aware")
+    return moment.astimezone(UTC)
+
+
 def new_record_id() -> str:
     """A random id that makes writing a record idempotent (128 bits, hex)."""
     return secrets.token_hex(16)
@@ -78,6 +85,17 @@ def pseudonymise_client(host: str | None, mode: ClientAddressMode = "truncated")
     """
     if mode == "none" or not host or len(host) > 64:
         return None
+    # The common case, a dotted IPv4 address, without building ipaddress objects.
+    # inet_pton is as strict as ipaddress (four decimal parts, no leading zeros);
+    # anything it refuses takes the general path below.
+    try:
+        packed = socket.inet_pton(socket.AF_INET, host)
+    except (OSError, ValueError):  # ValueError: an embedded NUL
+        pass
+    else:
+        if mode == "full":
+            return socket.inet_ntop(socket.AF_INET, packed)
+        return f"{packed[0]}.{packed[1]}.{packed[2]}.0/24"
     try:
         address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
     except ValueError:
@@ -178,12 +196,12 @@ class ConsentRecord:
         return cls(
             record_id=new_record_id(),
             consent_id=consent_id,
-            recorded_at=parse_time(format_time(now)),
+            recorded_at=_utc(now),
             action=action,
             granted=_categories(granted),
             refused=_categories(refused),
             policy_revision=policy_revision,
-            expires_at=None if expires_at is None else parse_time(format_time(expires_at)),
+            expires_at=None if expires_at is None else _utc(expires_at),
             method=method,
             gpc=gpc,
             language=_clean_text(language, MAX_SHORT),
