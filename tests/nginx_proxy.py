@@ -31,7 +31,8 @@ pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
 events {{ worker_connections 512; }}
 http {{
-    access_log {prefix}/access.log;
+    log_format cache '$upstream_cache_status $status $request_uri';
+    access_log {prefix}/access.log cache;
     client_body_temp_path {prefix}/client_body;
     proxy_temp_path {prefix}/proxy;
     fastcgi_temp_path {prefix}/fastcgi;
@@ -114,7 +115,7 @@ class NginxCache:
                 time.sleep(0.02)
 
     def log(self) -> str:
-        """The access log so far (one line a request)."""
+        """The access log so far: a line a request, "<cache status> <status> <uri>"."""
         path = self._prefix / "access.log"
         return path.read_text() if path.exists() else ""
 

@@ -301,3 +301,17 @@ def test_the_option_reads_from_the_environment() -> None:
     assert config.cacheable_html is True
     with pytest.raises(Exception, match="cacheable_html"):
         ConsentConfig(secret_key=SECRET, cacheable_html="yes")
+
+
+def test_a_long_page_with_a_head_insertion_is_rewritten_as_when_streamed() -> None:
+    from asgi_consent.rewrite import HEAD_WINDOW, HtmlRewriter
+
+    mw = wrap(page_app(), cacheable_html=True)
+    plan = mw.planner.plan(make_scope(), mw.codec.deferred([]), [HTML])
+    for prologue in (b"", b"<!--" + b"x" * HEAD_WINDOW + b"-->"):
+        page = prologue + PAGE.replace(b"<p>Hello</p>", b"<p><a href=/x>Hello</a></p>" * 2000)
+        whole = HtmlRewriter(plan).rewrite_all(page)
+        streamed = HtmlRewriter(plan)
+        pieces = [streamed.feed(page[at : at + 1000]) for at in range(0, len(page), 1000)]
+        assert whole == b"".join(pieces) + streamed.finish()
+        assert b"<head>" + plan.head_start + b"<title>" in whole

@@ -70,8 +70,9 @@ class CacheablePages:
         self._head_attributes = "".join(
             f' {name}="{escape(value)}"' for name, value in attributes.items() if value
         )
-        # Keyed by a digest of the plan and the app's bytes: a fixed 32 bytes a key.
-        self._rewrites: Memo[bytes, bytes] = Memo(size=MEMO_PAGES)
+        # Keyed by the app's bytes and the plan (see `_key`): at most MEMO_PAGES pages of
+        # at most MEMO_LARGEST_BODY, kept twice (as they came, as we send them).
+        self._rewrites: Memo[tuple[object, ...], bytes] = Memo(size=MEMO_PAGES)
 
     # -- the page ----------------------------------------------------------------------
 
@@ -187,21 +188,23 @@ class CacheablePages:
         return send_ours
 
 
-def _key(plan: RewritePlan, body: bytes) -> bytes:
+def _key(plan: RewritePlan, body: bytes) -> tuple[object, ...]:
     """What makes the output: the plan's inserted bytes and reading of the page, and the
-    app's bytes (the tracker rules and the categories are the middleware's own)."""
-    digest = hashlib.blake2b(digest_size=32)
+    app's bytes (the tracker rules and the categories are the middleware's own). The
+    bytes themselves, not a digest: a dict hashes them in C, and a hit is checked by
+    comparing them, so two pages can never be taken for one."""
     url = plan.document_url.href() if plan.document_url is not None else ""
-    for part in (
+    return (
+        body,
         plan.head_start,
         plan.before_body_end,
         plan.cross_origin_insertion,
-        f"{plan.page_path}\n{url}\n{plan.fragment}{plan.xml}{plan.encoding}".encode(),
-        body,
-    ):
-        digest.update(len(part).to_bytes(8, "big"))
-        digest.update(part)
-    return digest.digest()
+        plan.page_path,
+        url,
+        plan.fragment,
+        plan.xml,
+        plan.encoding,
+    )
 
 
 def configuration_fingerprint(config: ConsentConfig, assets: Assets) -> str:
