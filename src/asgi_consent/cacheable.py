@@ -2,8 +2,8 @@
 
 Every visitor gets the page of a visitor who has not chosen: trackers held back, the
 banner in it. `consent-cache.js`, first in <head>, reads the (script-readable) consent
-cookie before anything is painted: a decided visitor's banner is hidden by a class on
-<html> and consent.js wakes the granted categories. The app's Cache-Control stays; we
+cookie before anything is painted: a decided visitor's banner is hidden by an attribute
+on <html> and consent.js wakes the granted categories. The app's Cache-Control stays; we
 add no `Vary: Cookie`. The page's ETag is the app's with our configuration's
 fingerprint, and a conditional request is handed to the app with the app's own ETags,
 so a 304 keeps working through any cache.

@@ -30,6 +30,7 @@ pytestmark = pytest.mark.browser
 NONCE = "c4ch3dN0nce"
 CSP = f"default-src 'self'; script-src 'self' 'nonce-{NONCE}'; style-src 'self'"
 ARTICLE = f"""<!doctype html><html><head><meta charset="utf-8"><title>Cached news</title>
+<script nonce="{NONCE}">document.documentElement.className = "js";</script>
 <script async src="https://www.googletagmanager.com/gtag/js?id=G-CACHED" nonce="{NONCE}"></script>
 <script nonce="{NONCE}">
   window.dataLayer = window.dataLayer || [];

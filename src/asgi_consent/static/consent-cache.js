@@ -2,10 +2,11 @@
    read here, from the consent cookie, before anything is painted. First in <head>,
    synchronous and tiny.
 
-   A decided visitor gets the class "asgi-consent-decided" on <html>: consent.css (linked
-   right after this script, so render-blocking) hides the banner and shows the settings
-   control. consent.js asks for the granted categories with the event
-   "asgi-consent:cached-choice" and wakes them as after a choice made in the page.
+   A decided visitor's <html> gets data-asgi-consent="decided" (an attribute: page scripts
+   that set className wholesale leave it alone): consent-cache.css, linked right after this
+   script and so render-blocking, hides the banner for it. consent.js asks for the granted
+   categories with the event "asgi-consent:cached-choice" and wakes them as after a choice
+   made in the page.
 
    The cookie's signature cannot be checked here (the key stays on the server). A forged
    cookie only changes what this visitor's own browser runs; the server still holds
@@ -38,7 +39,9 @@
     if (tail.length !== 3 || !tail[0]) { return null; }
     var age = Date.now() / 1000 - seconds(tail[1]);
     if (!(age <= maxAge && age >= -300)) { return null; }  // NaN fails too
-    return words(parts[2].replace(/\./g, " ")).filter(function (c) { return known.indexOf(c) >= 0; });
+    return words(parts[2].replace(/\./g, " ")).filter(function (c) {
+      return known.indexOf(c) >= 0;
+    });
   };
 
   // The granted categories in the cookie now, or null for no choice.
@@ -79,7 +82,7 @@
     (function gtag() { window.dataLayer.push(arguments); })("consent", "default", state);
   }
 
-  if (granted !== null) { document.documentElement.classList.add("asgi-consent-decided"); }
+  if (granted !== null) { document.documentElement.setAttribute("data-asgi-consent", "decided"); }
   // Read again when asked: a choice made in this page since (htmx, Turbo) counts.
   document.addEventListener("asgi-consent:cached-choice", function (event) {
     if (event.detail && typeof event.detail === "object") { event.detail.granted = choice(); }
