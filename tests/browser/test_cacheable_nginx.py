@@ -24,6 +24,7 @@ from helpers import LoopbackServer
 from nginx_proxy import NginxCache
 
 from .conftest import SECRET, Visitor, _fake_network
+from .test_partial_updates import LIBRARIES, _missing
 
 pytestmark = pytest.mark.browser
 
@@ -65,8 +66,36 @@ def _page(max_age: int) -> Any:
     return page
 
 
+# Two pages joined by an hx-boost link (no CSP: htmx would need its nonce configured).
+GTAG = '<script async src="https://www.googletagmanager.com/gtag/js?id=G-BOOST"></script>'
+BOOSTED = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
+<script src="/vendor/htmx.js"></script></head><body><h1>{title}</h1>{extra}
+<a id="boosted" href="/boost/second" hx-boost="true">Second page</a></body></html>"""
+
+
+def _boosted(title: str, extra: str = "") -> Any:
+    async def page(request: Request) -> Response:
+        return HTMLResponse(BOOSTED.format(title=title, extra=extra), headers=CACHING)
+
+    return page
+
+
+async def _htmx(request: Request) -> Response:
+    return Response(LIBRARIES["htmx"].read_bytes(), media_type="text/javascript")
+
+
+CACHING = {"Cache-Control": "public, max-age=300"}
+
+
 def _app() -> ConsentMiddleware:
-    routes = [Path("/article", _page(300)), Path("/short", _page(1)), Path("/other", _page(300))]
+    routes = [
+        Path("/article", _page(300)),
+        Path("/short", _page(1)),
+        Path("/other", _page(300)),
+        Path("/boost/first", _boosted("First page")),
+        Path("/boost/second", _boosted("Second page", GTAG)),
+        Path("/vendor/htmx.js", _htmx),
+    ]
     return ConsentMiddleware(Starlette(routes=routes), secret_key=SECRET, cacheable_html=True)
 
 
@@ -277,3 +306,20 @@ def test_without_javascript_the_form_records_the_choice_and_trackers_stay_inert(
         assert visitor.tracker_requests() == []
     finally:
         context.close()
+
+
+def test_an_hx_boost_navigation_keeps_a_decided_visitors_banner_away(visitor: Visitor) -> None:
+    if not LIBRARIES["htmx"].exists():
+        _missing(f"htmx is not installed at {LIBRARIES['htmx']} (run make, which needs npm)")
+    with httpx.Client(base_url=visitor.base_url) as http:
+        name, value = _choose(http, "accept").split("=", 1)
+    visitor.page.context.add_cookies([{"name": name, "value": value, "url": visitor.base_url}])
+    _load(visitor, "/boost/first")
+    visitor.page.evaluate("window.__same_document = true")
+    visitor.page.locator("#boosted").click()
+    _wait(visitor, "document.title === 'Second page' && window.__fake_ga === 1")
+    assert visitor.page.evaluate("window.__same_document") is True  # swapped, not loaded
+    seen = _banner_seen(visitor)
+    assert seen["shownInFrame"] == 0 and seen["frames"] > 0
+    assert visitor.page.locator("#asgi-consent-settings").count() == 1
+    assert visitor.page.locator("#asgi-consent-settings").is_visible()
