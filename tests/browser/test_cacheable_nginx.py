@@ -96,7 +96,9 @@ def _app() -> ConsentMiddleware:
         Path("/boost/second", _boosted("Second page", GTAG)),
         Path("/vendor/htmx.js", _htmx),
     ]
-    return ConsentMiddleware(Starlette(routes=routes), secret_key=SECRET, cacheable_html=True)
+    return ConsentMiddleware(
+        Starlette(routes=routes), secret_key=SECRET, cacheable_html=True, consent_mode=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -206,6 +208,11 @@ def _load(visitor: Visitor, path: str = "/article") -> None:
     _wait(visitor, "window.asgiConsent !== undefined && document.readyState === 'complete'")
 
 
+def _consent_default(visitor: Visitor) -> Any:
+    """Google Consent Mode's default command, first in the dataLayer."""
+    return visitor.page.evaluate("Array.from(window.dataLayer[0])")
+
+
 def _banner_seen(visitor: Visitor) -> dict[str, Any]:
     seen: dict[str, Any] = visitor.page.evaluate("window.__banner")
     return seen
@@ -216,6 +223,13 @@ def test_before_a_choice_no_tracker_request_and_the_banner_shows(visitor: Visito
     assert visitor.tracker_requests() == []
     assert visitor.page.locator("#asgi-consent").is_visible()
     assert _banner_seen(visitor)["atContentLoaded"] is True  # the probe can see a banner
+    command, kind, state = _consent_default(visitor)
+    assert (command, kind, state["analytics_storage"], state["ad_storage"]) == (
+        "consent",
+        "default",
+        "denied",
+        "denied",
+    )
 
 
 def test_accepting_starts_the_trackers_in_place(visitor: Visitor) -> None:
@@ -245,6 +259,8 @@ def test_a_decided_visitor_never_sees_the_banner_and_trackers_wake(visitor: Visi
         ".every((box) => box.checked)"
     )
     assert any("googletagmanager.com/gtag/js" in url for url in visitor.tracker_requests())
+    _, _, state = _consent_default(visitor)  # from the cookie, on a page cached for everyone
+    assert state["analytics_storage"] == state["ad_user_data"] == "granted"
 
 
 def test_rejecting_and_reloading_loads_no_tracker(visitor: Visitor) -> None:
