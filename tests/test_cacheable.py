@@ -315,3 +315,15 @@ def test_a_long_page_with_a_head_insertion_is_rewritten_as_when_streamed() -> No
         pieces = [streamed.feed(page[at : at + 1000]) for at in range(0, len(page), 1000)]
         assert whole == b"".join(pieces) + streamed.finish()
         assert b"<head>" + plan.head_start + b"<title>" in whole
+
+
+async def test_link_headers_to_trackers_are_dropped_even_for_a_visitor_who_accepted() -> None:
+    preload = b"<" + GTAG.encode() + b">; rel=preload; as=script"
+    headers = [HTML, CACHING, (b"link", preload), (b"link", b"</app.css>; rel=preload; as=style")]
+    everything = ("analytics", "marketing", "media")
+    shared = wrap(page_app(headers=headers), cacheable_html=True)
+    start, _ = await get(shared, cookie(shared, *everything))
+    assert header(start, b"link") == [b"</app.css>; rel=preload; as=style"]
+    private = wrap(page_app(headers=headers))
+    start, _ = await get(private, cookie(private, *everything))
+    assert preload in header(start, b"link")

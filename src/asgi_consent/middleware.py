@@ -75,7 +75,10 @@ class ConsentMiddleware:
         )
         self.planner = PagePlanner(config, self.rules, self.banner, self.cacheable)
         self.headers = HeaderFilter(
-            self.rules, self.codec.cookie_name, config.cookie_parent_domains
+            self.rules,
+            self.codec.cookie_name,
+            config.cookie_parent_domains,
+            shared=config.cacheable_html,
         )
         self.content_types = ContentTypes()
         self._prefix = config.endpoint_prefix
