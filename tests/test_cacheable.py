@@ -327,3 +327,8 @@ async def test_link_headers_to_trackers_are_dropped_even_for_a_visitor_who_accep
     private = wrap(page_app(headers=headers))
     start, _ = await get(private, cookie(private, *everything))
     assert preload in header(start, b"link")
+
+
+async def test_an_etag_we_cannot_read_is_dropped() -> None:
+    start, _ = await get(wrap(page_app(headers=[HTML, (b"etag", b"v1")]), cacheable_html=True))
+    assert header(start, b"etag") == []
