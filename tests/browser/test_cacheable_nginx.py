@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route as Path
 
-from asgi_consent import ConsentMiddleware
+from asgi_consent import ConsentConfig, ConsentMiddleware
+from asgi_consent.cookie import ConsentCodec
 from helpers import LoopbackServer
 from nginx_proxy import NginxCache
 
@@ -85,6 +86,7 @@ async def _htmx(request: Request) -> Response:
 
 
 CACHING = {"Cache-Control": "public, max-age=300"}
+DEEP = "/a/b/c/d/e/f/g/h"  # nine cookie paths above it: one cookie value too many
 
 
 def _app() -> ConsentMiddleware:
@@ -92,6 +94,7 @@ def _app() -> ConsentMiddleware:
         Path("/article", _page(300)),
         Path("/short", _page(1)),
         Path("/other", _page(300)),
+        Path(DEEP, _page(300)),
         Path("/boost/first", _boosted("First page")),
         Path("/boost/second", _boosted("Second page", GTAG)),
         Path("/vendor/htmx.js", _htmx),
@@ -339,3 +342,44 @@ def test_an_hx_boost_navigation_keeps_a_decided_visitors_banner_away(visitor: Vi
     assert seen["shownInFrame"] == 0 and seen["frames"] > 0
     assert visitor.page.locator("#asgi-consent-settings").count() == 1
     assert visitor.page.locator("#asgi-consent-settings").is_visible()
+
+
+ASK_HEAD_SCRIPT = """(() => {
+  const asked = new CustomEvent("asgi-consent:cached-choice", { detail: {} });
+  document.dispatchEvent(asked);
+  return asked.detail.granted;
+})()"""
+
+
+def test_the_head_script_reads_the_cookie_as_the_server_does(visitor: Visitor) -> None:
+    config = ConsentConfig(secret_key=SECRET)
+    codec = ConsentCodec(config)
+    everything = codec.encode(("analytics", "marketing", "media"))
+    analytics = codec.encode(("analytics",))
+    old_revision = ConsentCodec(config.replace(policy_revision=2)).encode(("analytics",))
+    expired = ConsentCodec(config, clock=lambda: time.time() - 181 * 86400).encode(("media",))
+    cases = [
+        ([("/", everything)], ["analytics", "marketing", "media", "necessary"]),
+        # Two values (one on a deeper path): only what both grant, as the server reads them.
+        ([("/", everything), ("/article", analytics)], ["analytics", "necessary"]),
+        ([("/", old_revision)], None),
+        ([("/", expired)], None),
+        ([("/", "c1~1~analytics~id.%%%.sig")], None),
+        ([("/", everything)] + [(DEEP[:end], analytics) for end in range(2, 17, 2)], None),
+    ]
+    context = visitor.page.context
+    for values, expected in cases:
+        context.clear_cookies()
+        context.add_cookies(
+            [
+                {"name": "asgi_consent", "value": value, "domain": "127.0.0.1", "path": path}
+                for path, value in values
+            ]
+        )
+        _load(visitor, DEEP if len(values) > 8 else "/article")
+        granted = visitor.page.evaluate(ASK_HEAD_SCRIPT)
+        assert (sorted(granted) if granted is not None else None) == expected, values
+        with httpx.Client(base_url=visitor.base_url) as http:
+            header = "; ".join(f"asgi_consent={value}" for _, value in reversed(values))
+            state = http.get("/_consent/status", headers={"Cookie": header}).json()
+        assert state["decided"] == (expected is not None)

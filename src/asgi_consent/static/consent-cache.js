@@ -37,8 +37,11 @@
     if (parts.length !== 4 || parts[0] !== "c1" || parts[1] !== revision) { return null; }
     var tail = parts[3].split(".");
     if (tail.length !== 3 || !tail[0]) { return null; }
+    // Expired as the server counts it (the browser drops the cookie at its Max-Age too).
+    // No "from the future" check here: that guards the server against forged times, and
+    // a visitor's clock that runs behind would only bring the banner back.
     var age = Date.now() / 1000 - seconds(tail[1]);
-    if (!(age <= maxAge && age >= -300)) { return null; }  // NaN fails too
+    if (!(age <= maxAge)) { return null; }  // NaN fails too
     return words(parts[2].replace(/\./g, " ")).filter(function (c) {
       return known.indexOf(c) >= 0;
     });
