@@ -9,7 +9,8 @@ from importlib import resources
 from .config import ConsentConfig
 
 _MEDIA_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
-FILES = ("consent.css", "consent.js", "consent-mode.js")
+# consent-cache.js/.css: the head of a page under `cacheable_html` (see cacheable.py).
+FILES = ("consent.css", "consent.js", "consent-mode.js", "consent-cache.js", "consent-cache.css")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +58,7 @@ class Assets:
 
     def find(self, file_name: str) -> Asset | None:
         return self._by_file.get(file_name)
+
+    def digests(self) -> str:
+        """Every file's content hash, in one string (for `cacheable_html`'s ETags)."""
+        return " ".join(asset.file_name for asset in self._by_name.values())

@@ -191,6 +191,11 @@ class ConsentConfig:
         CATEGORIES, "Built-in category labels, and your own.", factory=_default_categories
     )
     settings_button: bool = option(FLAG, "The settings control after a choice.", default=True)
+    cacheable_html: bool = option(
+        FLAG,
+        "The same HTML for every visitor (shared caches, CDNs); decided in the browser.",
+        default=False,
+    )
     theme: Mapping[str, str] = option(THEME, "CSS custom properties.", factory=dict)
     # languages
     language: str | None = option(optional(LANGUAGE), "Force one language.", default=None)

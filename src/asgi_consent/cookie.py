@@ -142,6 +142,13 @@ class ConsentCodec:
     keep the old one after it for `expiry_days`, then drop it). The signature's max
     age is `expiry_days`, like the cookie's Max-Age. The payload is compact:
     ``c1~<revision>~<category>.<category>~<consent id>`` plus timestamp and signature.
+
+    HttpOnly, except under `cacheable_html`, where the page is the same for everyone and
+    the browser reads the choice from the cookie (static/consent-cache.js). What a page
+    script can then read is exactly that payload: the granted categories, the policy
+    revision, the signing time (hence the expiry) and the random consent id; never the
+    key. A script cannot check the signature, so a forged value only changes what that
+    visitor's own browser runs; the server still verifies it for everything it decides.
     """
 
     def __init__(self, config: ConsentConfig, *, clock: Callable[[], float] = time.time) -> None:
@@ -164,6 +171,7 @@ class ConsentCodec:
         self._revision = config.policy_revision
         self._known = frozenset(config.category_names)
         self._max_age = config.max_age
+        self.http_only = not config.cacheable_html  # see the class docstring
 
     def encode(self, categories: Iterable[str], *, consent_id: str | None = None) -> str:
         granted = sorted((set(categories) & self._known) - {NECESSARY})

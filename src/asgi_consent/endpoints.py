@@ -314,6 +314,7 @@ class ConsentEndpoints:
             secure=self._secure(request),
             samesite=cfg.cookie_samesite,
             domain=cfg.cookie_domain,
+            http_only=self._codec.http_only,
         )
         response.raw_headers.append((b"set-cookie", header))
 

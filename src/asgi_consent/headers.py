@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from starlette.datastructures import MutableHeaders
 from starlette.types import Message, Scope, Send
 
-from .cookie import Consent, cookie_names, set_cookie_header
+from .cookie import NO_CHOICE, Consent, cookie_names, set_cookie_header
 from .links import filter_link_header
 from .memo import Memo
 from .urls import Url, meta_refresh_url, parse_url
@@ -201,9 +201,18 @@ class HeaderFilter:
     the compiled rules; holds no per-request state."""
 
     def __init__(
-        self, rules: TrackerRules, cookie_name: bytes, extra_domains: Sequence[str] = ()
+        self,
+        rules: TrackerRules,
+        cookie_name: bytes,
+        extra_domains: Sequence[str] = (),
+        *,
+        shared: bool = False,
     ) -> None:
         self._rules = rules
+        # `cacheable_html`: a shared cache keeps Link and Refresh headers (a CDN even turns
+        # Link into Early Hints), so they are filtered as for a visitor without a choice.
+        # Set-Cookie stays per visitor: a response that sets one is not kept.
+        self._shared = shared
         self._cookie_name = cookie_name
         self._categories = frozenset(rules.categories)
         self._extra_domains = tuple(extra_domains)
@@ -256,6 +265,8 @@ class HeaderFilter:
     ) -> Callable[[str, frozenset[str]], bool]:
         rules = self._rules
         resolved: list[Url | None] = []
+        if self._shared:
+            consent = NO_CHOICE
 
         def refused(url: str, rels: frozenset[str]) -> bool:
             if not resolved:

@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .assets import Assets
 from .banner import BannerRenderer
+from .cacheable import CacheablePages, rewrite_whole
 from .charsets import page_charset
 from .config import ConfigError, ConsentConfig
 from .cookie import Consent, ConsentCodec
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 Headers = list[tuple[bytes, bytes]]
 PlanPage = Callable[[Scope, Consent, Headers], RewritePlan]
 ScanResponse = Callable[[str, int, Headers], tuple[str | None, bool]]
+RewriteWhole = Callable[[RewritePlan, bytes], bytes]
+EditHeaders = Callable[[Message, int | None], None]
 
 
 class ConsentMiddleware:
@@ -67,15 +70,27 @@ class ConsentMiddleware:
         self.endpoints = ConsentEndpoints(
             config, self.codec, self.rules, self.banner, self.assets, self.consent_log
         )
-        self.planner = PagePlanner(config, self.rules, self.banner)
+        self.cacheable = (
+            CacheablePages(config, self.assets, self.banner) if config.cacheable_html else None
+        )
+        self.planner = PagePlanner(config, self.rules, self.banner, self.cacheable)
         self.headers = HeaderFilter(
-            self.rules, self.codec.cookie_name, config.cookie_parent_domains
+            self.rules,
+            self.codec.cookie_name,
+            config.cookie_parent_domains,
+            shared=config.cacheable_html,
         )
         self.content_types = ContentTypes()
         self._prefix = config.endpoint_prefix
         # What each responder is given, bound once: a page's plan and a response's kind.
         self._plan = self.planner.plan
         self._scan = self.content_types.scan_response
+        # A page's whole-body rewrite and header edits: per visitor, or the same for all.
+        self._page: tuple[RewriteWhole, EditHeaders] = (
+            (self.cacheable.rewrite_whole, self.cacheable.edit_headers)
+            if self.cacheable is not None
+            else (rewrite_whole, edit_page_headers)
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._failure is not None:  # a bad config, built lazily: see the docstring
@@ -110,7 +125,11 @@ class ConsentMiddleware:
             scope["extensions"] = {
                 k: v for k, v in extensions.items() if k != "http.response.pathsend"
             }
-        responder = _Responder(scope, consent, send, self._scan, self._plan, self.headers)
+        if self.cacheable is not None:  # If-None-Match with our ETags: the app's own
+            scope, send = self.cacheable.conditional(scope, send)
+        responder = _Responder(
+            scope, consent, send, self._scan, self._plan, self.headers, *self._page
+        )
         await self.app(scope, receive, responder.send)
 
 
@@ -137,7 +156,8 @@ class _Responder:
 
     __slots__ = (
         "_scope", "_consent", "_send", "_scan", "_plan", "_headers", "_state",
-        "_start", "_sniff", "_held", "_rewriter", "_transcoder",
+        "_start", "_sniff", "_held", "_rewriter", "_transcoder", "_rewrite_whole",
+        "_edit_headers",
     )  # fmt: skip
 
     def __init__(
@@ -148,6 +168,8 @@ class _Responder:
         scan: ScanResponse,
         plan: PlanPage,
         headers: HeaderFilter,
+        rewrite_whole: RewriteWhole = rewrite_whole,
+        edit_headers: EditHeaders = edit_page_headers,
     ) -> None:
         self._scope = scope
         self._consent = consent
@@ -155,6 +177,8 @@ class _Responder:
         self._scan = scan
         self._plan = plan
         self._headers = headers
+        self._rewrite_whole = rewrite_whole
+        self._edit_headers = edit_headers
         self._state = WAITING_START
         # Held while DECIDING: the start message, whether the page is only HTML if its
         # first bytes sniff as HTML, and first body bytes fewer than a byte order mark.
@@ -251,12 +275,12 @@ class _Responder:
         message = self._decoded(message)
         plan = self._plan(self._scope, self._consent, start["headers"])
         if not message.get("more_body", False):
-            body = HtmlRewriter(plan).rewrite_all(message.get("body", b""))
-            edit_page_headers(start, len(body))
+            body = self._rewrite_whole(plan, message.get("body", b""))
+            self._edit_headers(start, len(body))
             await self._send(start)
             await self._send({"type": "http.response.body", "body": body})
             return
-        edit_page_headers(start, None)
+        self._edit_headers(start, None)
         self._rewriter = HtmlRewriter(plan)
         self._state = REWRITING
         await self._send(start)

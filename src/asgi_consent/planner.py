@@ -9,6 +9,7 @@ encoding). The middleware asks once per HTML response; the rewriter follows the 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.types import Scope
@@ -16,7 +17,7 @@ from starlette.types import Scope
 from .banner import BannerRenderer
 from .charsets import sent_encoding
 from .config import ConsentConfig
-from .cookie import Consent
+from .cookie import NO_CHOICE, Consent
 from .fragments import fragment_request, return_path
 from .locales import choose_language
 from .memo import Memo
@@ -24,6 +25,9 @@ from .mime import TURBO_STREAM, extract_mime_type
 from .plan import Placeholder, RewritePlan
 from .rules import TrackerRules
 from .urls import Url, parse_url
+
+if TYPE_CHECKING:
+    from .cacheable import CacheablePages
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -35,8 +39,15 @@ class PagePlanner:
     """Plans pages for one config. Holds no per-request state; remembers only which
     language an Accept-Language header chooses."""
 
-    def __init__(self, config: ConsentConfig, rules: TrackerRules, banner: BannerRenderer) -> None:
+    def __init__(
+        self,
+        config: ConsentConfig,
+        rules: TrackerRules,
+        banner: BannerRenderer,
+        cacheable: CacheablePages | None = None,
+    ) -> None:
         self._config = config
+        self._cacheable = cacheable  # with `cacheable_html`: the same page for everyone
         self._rules = rules
         self._banner = banner
         self._prefix = config.endpoint_prefix
@@ -47,6 +58,8 @@ class PagePlanner:
     def plan(self, scope: Scope, consent: Consent, headers: Headers) -> RewritePlan:
         """What to do to one HTML page (response `headers`) for this visitor."""
         cfg = self._config
+        if self._cacheable is not None:  # the choice is read in the browser instead
+            consent = NO_CHOICE
         granted = consent.categories  # `necessary` even before a choice
         blocked = self._categories - granted
         mime = extract_mime_type([value for key, value in headers if key == b"content-type"])
@@ -58,10 +71,14 @@ class PagePlanner:
         if not consent.decided or cfg.settings_button or blocked:
             language = self.language(scope)
         nonce = csp_nonce(headers)
-        before_body_end = self._insertion(scope, consent, language, next_path, nonce)
-        head_start = b""
-        if cfg.consent_mode:
-            head_start = self._banner.consent_mode_default(granted, nonce)
+        if self._cacheable is not None:
+            before_body_end = self._cacheable.insertion(language, next_path, nonce)
+            head_start = self._cacheable.head(nonce)
+        else:
+            before_body_end = self._insertion(scope, consent, language, next_path, nonce)
+            head_start = b""
+            if cfg.consent_mode:
+                head_start = self._banner.consent_mode_default(granted, nonce)
         return RewritePlan(
             granted=granted,
             blocked=blocked,
@@ -80,6 +97,8 @@ class PagePlanner:
     def language(self, scope: Scope) -> str:
         """The banner language for this request (see `choose_language`)."""
         cfg = self._config
+        if self._cacheable is not None:
+            return self._cacheable.language(scope)
         if cfg.language or cfg.language_selector is not None:
             return choose_language(cfg, Request(scope))
         accept = next((v for k, v in scope["headers"] if k == b"accept-language"), b"")

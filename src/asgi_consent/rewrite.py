@@ -38,6 +38,8 @@ TAIL_LIMIT = 256 * 1024
 # element is held back unread (fail closed) and its content streams through.
 HOLD_LIMIT = 1 << 20
 _NESTING_LIMIT = 3
+# Read tag by tag while our head insertion waits for its place (see `rewrite_all`).
+HEAD_WINDOW = 4096
 # What may come before a document's first tag: BOM, spaces, comments, DOCTYPE, <?xml?>.
 _PROLOGUE = re.compile(
     rb"(?:\xef\xbb\xbf)?(?:[\t\n\f\r ]++|<!--(?:(?!-->).)*+-->|<![dD][oO][cC][tT][yY][pP][eE]"
@@ -94,6 +96,11 @@ class HtmlRewriter:
 
     def rewrite_all(self, body: bytes) -> bytes:
         """A one-piece body: the same as feed(body) + finish()."""
+        if self._head_pending and len(body) > HEAD_WINDOW:
+            # Fed in two pieces (the output is the same however the input is cut): the
+            # page's first tags place our head insertion, and the rest can be skimmed.
+            first = self._guarded(body[:HEAD_WINDOW], final=False)
+            return first + self._guarded(body[HEAD_WINDOW:], final=True)
         return self._guarded(body, final=True)
 
     # -- internals ------------------------------------------------------------

@@ -35,7 +35,16 @@
   const ownState = (script) =>
     script.hasAttribute("data-granted") ? words(script.getAttribute("data-granted")) : null;
 
-  let granted = ownState(me);  // null until a choice is known
+  // cacheable_html: the page is the same for everyone; consent-cache.js, first in <head>,
+  // read the choice from the cookie. Asked by event: no page markup can answer it.
+  const cachedChoice = () => {
+    const asked = new CustomEvent("asgi-consent:cached-choice", { detail: {} });
+    document.dispatchEvent(asked);
+    return Array.isArray(asked.detail.granted) ? asked.detail.granted : null;
+  };
+  const stateOf = (script) => ownState(script) ?? cachedChoice();
+
+  let granted = stateOf(me);  // null until a choice is known
   // Google Consent Mode: "signal:category" pairs, from the server's one table of them.
   const consentSignals = words(me.getAttribute("data-consent-mode"))
     .map((pair) => pair.split(":"))
@@ -379,10 +388,30 @@
     return document.getElementById(id);
   };
 
+  // A cached page with a choice in the cookie becomes the page made for that choice: the
+  // banner (hidden by consent-cache.css since the first paint) goes, and the settings
+  // control comes out of the <template> the server wrote beside it.
+  const adoptCachedChoice = (script) => {
+    banner.remove();
+    banner = null;
+    let kept = script.previousElementSibling;
+    while (kept && !(kept.localName === "template" && kept.hasAttribute("data-consent-cached"))) {
+      kept = kept.previousElementSibling;
+    }
+    if (!kept) { return; }
+    const control = kept.content.firstElementChild;
+    kept.replaceWith(kept.content);
+    settings = control;
+    for (const box of control.querySelectorAll("input[name=category]:not([disabled])")) {
+      box.checked = granted.includes(box.value);
+    }
+  };
+
   const start = (script) => {
     const found = near(script, "asgi-consent");
     banner = found && found.hasAttribute("data-consent-banner") ? found : null;
     settings = near(script, "asgi-consent-settings");
+    if (banner && granted !== null) { adoptCachedChoice(script); }
     reserveSpace(null);
     if (banner) { showBanner(banner); }
     // A returning visitor: wake what the granted categories allow, now and when swapped in.
@@ -393,7 +422,7 @@
     const script = event.detail;
     if (!(script instanceof Element) || !script.isConnected) { return; }
     event.preventDefault();
-    granted = ownState(script);
+    granted = stateOf(script);
     start(script);
   });
 
