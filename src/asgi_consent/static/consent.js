@@ -246,7 +246,30 @@
     (function gtag() { window.dataLayer.push(arguments); })("consent", "update", update);
   };
 
+  // A grant from an embed placeholder answers no question: the banner stays and keeps
+  // asking; its switches show what is granted now.
+  const grantOnly = (state, before) => {
+    const now = state.categories || [];
+    if (state.decided || !banner || !now.some((category) => category !== "necessary")) {
+      return false;
+    }
+    if (before.some((category) => !now.includes(category))) { return false; }
+    granted = [...now];
+    for (const box of banner.querySelectorAll("input[name=category]")) {
+      if (now.includes(box.value)) { box.checked = true; }
+    }
+    return true;
+  };
+
   const apply = (state, before) => {
+    if (grantOnly(state, before)) {
+      if (consentMode) { updateConsentMode(granted); }
+      wakeAll();
+      if (lastFocus && lastFocus.isConnected) { lastFocus.focus(); }
+      const { settings_html: _, ...detail } = state;
+      document.dispatchEvent(new CustomEvent("asgi-consent:change", { detail }));
+      return;
+    }
     if (banner) { banner.remove(); banner = null; }
     if (settings) { settings.remove(); settings = null; }
     const now = state.categories || [];
@@ -267,7 +290,7 @@
     if (lastFocus && lastFocus.isConnected && lastFocus !== document.body) {
       lastFocus.focus();
     } else {
-      settings?.querySelector("summary")?.focus();
+      settings?.querySelector("[data-consent-open]")?.focus();
     }
     const { settings_html: _, ...detail } = state;
     document.dispatchEvent(new CustomEvent("asgi-consent:change", { detail }));
@@ -281,6 +304,9 @@
     event.preventDefault();
     const submitter = event.submitter || null;
     const before = granted || [];
+    // From a placeholder, focus goes on to the embed it wakes.
+    const box = form.closest("[data-consent-placeholder]");
+    if (box) { lastFocus = box.nextElementSibling; }
     send(form, submitter).then((state) => apply(state, before), () => {
       // The endpoint could not be reached by fetch: fall back to the plain form post.
       form.setAttribute("data-consent-native", "");
@@ -309,29 +335,31 @@
     fit();
   };
 
+  // The preferences: a modal <dialog> (focus kept inside, Escape closes it, the page
+  // behind inert). Without showModal the links lead to the preferences page.
   const openPreferences = (trigger) => {
-    const panel = banner?.querySelector(".asgi-consent__preferences") ||
-      settings?.querySelector("details");
-    if (!panel) { return false; }
+    const dialog = (banner || settings)?.querySelector("dialog.asgi-consent__dialog");
+    if (!dialog || typeof dialog.showModal !== "function") { return false; }
     lastFocus = trigger || document.activeElement;
     if (banner?.hidden) {
       banner.hidden = false;
       if (banner.getAttribute("aria-modal") !== "true") { reserveSpace(banner); }
     }
-    panel.open = true;
-    panel.querySelector("input:not([disabled]), button")?.focus();
+    if (!dialog.open) {
+      dialog.showModal();
+      dialog.addEventListener("close", () => {
+        if (lastFocus && lastFocus.isConnected) { lastFocus.focus(); }
+      }, { once: true });
+    }
+    dialog.querySelector(".asgi-consent__switch:not([disabled])")?.focus();
     return true;
   };
 
   document.addEventListener("click", (event) => {
     const trigger = event.target.closest?.("[data-consent-open]");
-    if (trigger && openPreferences(trigger)) { event.preventDefault(); }
-  });
-
-  document.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape" || !settings) { return; }
-    const open = settings.querySelector(":scope > details[open]");
-    if (open) { open.open = false; open.querySelector("summary").focus(); }
+    if (trigger && openPreferences(trigger)) { event.preventDefault(); return; }
+    const close = event.target.closest?.("[data-consent-close]");
+    if (close) { close.closest("dialog")?.close(); }
   });
 
   const focusables = (root) =>
@@ -342,6 +370,7 @@
 
   // The modal position: focus moves in, stays in, and Escape closes it with no choice.
   const trapFocus = (dialog) => (event) => {
+    if (event.target.closest?.("dialog")) { return; }  // the preferences keep their own
     if (event.key === "Escape") {
       dialog.hidden = true;
       lastFocus?.focus?.();
