@@ -337,6 +337,7 @@
 
   // The preferences: a modal <dialog> (focus kept inside, Escape closes it, the page
   // behind inert). Without showModal the links lead to the preferences page.
+  const wrapped = new WeakSet();
   const openPreferences = (trigger) => {
     const dialog = (banner || settings)?.querySelector("dialog.asgi-consent__dialog");
     if (!dialog || typeof dialog.showModal !== "function") { return false; }
@@ -346,6 +347,12 @@
       if (banner.getAttribute("aria-modal") !== "true") { reserveSpace(banner); }
     }
     if (!dialog.open) {
+      if (!wrapped.has(dialog)) {
+        wrapped.add(dialog);
+        dialog.addEventListener("keydown", (event) => {
+          if (event.key === "Tab") { wrapTab(dialog, event); }
+        });
+      }
       dialog.showModal();
       dialog.addEventListener("close", () => {
         if (lastFocus && lastFocus.isConnected) { lastFocus.focus(); }
@@ -368,15 +375,8 @@
     )].filter((el) => (el.checkVisibility ? el.checkVisibility() : el.offsetParent !== null));
   // (offsetParent stays set inside a closed <details>; checkVisibility knows better.)
 
-  // The modal position: focus moves in, stays in, and Escape closes it with no choice.
-  const trapFocus = (dialog) => (event) => {
-    if (event.target.closest?.("dialog")) { return; }  // the preferences keep their own
-    if (event.key === "Escape") {
-      dialog.hidden = true;
-      lastFocus?.focus?.();
-      return;
-    }
-    if (event.key !== "Tab") { return; }
+  // Tab and Shift+Tab wrap around inside `dialog` instead of leaving it.
+  const wrapTab = (dialog, event) => {
     const items = focusables(dialog);
     if (!items.length) { return; }
     const at = items.indexOf(document.activeElement);  // -1 on the heading
@@ -387,6 +387,17 @@
       items[0].focus();
       event.preventDefault();
     }
+  };
+
+  // The modal position: focus moves in, stays in, and Escape closes it with no choice.
+  const trapFocus = (dialog) => (event) => {
+    if (event.target.closest?.("dialog")) { return; }  // the preferences keep their own
+    if (event.key === "Escape") {
+      dialog.hidden = true;
+      lastFocus?.focus?.();
+      return;
+    }
+    if (event.key === "Tab") { wrapTab(dialog, event); }
   };
 
   const showBanner = (bar) => {
