@@ -60,6 +60,8 @@ def size_keeper(size: tuple[str, str] | None) -> tuple[str, str]:
     width, height = (_DIMENSION.match(value) for value in size)
     if width is None or height is None or height.group(2):
         return "", ""  # a height in % follows the container's height: not a size we know
+    if width.group(2) and width.group(1) != "100":
+        return "", ""  # a part of the container's width: the default box is as close
     w, h = width.group(1), height.group(1)
     view_box = ""
     modifier = " asgi-consent-placeholder--sized"
