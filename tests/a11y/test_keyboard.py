@@ -275,10 +275,13 @@ def test_cookie_settings_link_reopens_the_modal_and_escape_returns_focus_to_it(
     page.keyboard.press("Escape")
     page.locator("#settings-link").focus()
     page.keyboard.press("Enter")
-    assert page.locator("#asgi-consent").is_visible()
+    # The preferences dialog opens; the modal banner is no longer hidden behind it.
+    assert page.locator("#asgi-consent-preferences").is_visible()
+    assert page.locator("#asgi-consent").get_attribute("hidden") is None
     assert page.evaluate(_IN_BANNER), focused(page)
     page.keyboard.press("Escape")
     assert focused(page) == "settings-link"
+    assert page.locator("#asgi-consent").is_visible()
 
 
 # -- motion, narrow screens, zoom -----------------------------------------------------
