@@ -366,7 +366,7 @@
     const trigger = event.target.closest?.("[data-consent-open]");
     if (trigger && openPreferences(trigger)) { event.preventDefault(); return; }
     const close = event.target.closest?.("[data-consent-close]");
-    if (close) { close.closest("dialog")?.close(); }
+    if (close) { close.closest("dialog.asgi-consent__dialog")?.close(); }
   });
 
   const focusables = (root) =>
