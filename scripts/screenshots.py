@@ -72,7 +72,7 @@ VIDEO = (
 )
 
 
-def build_app(position: str) -> ConsentMiddleware:
+def build_app(position: str, **options: Any) -> ConsentMiddleware:
     def page(html: str) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> HTMLResponse:
             return HTMLResponse(html)
@@ -86,7 +86,9 @@ def build_app(position: str) -> ConsentMiddleware:
             StarletteRoute("/video", page(VIDEO)),
         ]
     )
-    return ConsentMiddleware(app, secret_key=SECRET, policy_url="/privacy", position=position)
+    return ConsentMiddleware(
+        app, secret_key=SECRET, policy_url="/privacy", position=position, **options
+    )
 
 
 @contextmanager
@@ -152,22 +154,28 @@ def take_all(browser: Browser, urls: dict[str, str], out: Path) -> None:
         page.goto(urls[position] + "/")
         shoot(page, out, f"banner-{position}.png")
 
-    page = open_page(browser, height=900)
+    page = open_page(browser)
     page.goto(urls["bottom"] + "/")
-    page.locator("#asgi-consent .asgi-consent__preferences > summary").click()
+    page.locator("#asgi-consent > form [data-consent-open]").click()
+    page.locator("#asgi-consent-preferences").wait_for()
     shoot(page, out, "preferences.png")
 
-    page = open_page(browser, height=900)
+    page = open_page(browser)
+    page.goto(urls["bottom"] + "/_consent/preferences?next=/article")
+    shoot(page, out, "preferences-page.png")
+
+    page = open_page(browser)
     page.goto(urls["bottom"] + "/")
-    page.locator("#asgi-consent [data-choice=accept]").click()
+    page.locator("#asgi-consent > form [data-choice=accept]").click()
     page.locator("#asgi-consent-settings").wait_for()
     page.reload()
-    page.locator("#asgi-consent-settings > details > summary").click()
+    page.locator("#asgi-consent-settings [data-consent-open]").click()
+    page.locator("#asgi-consent-preferences").wait_for()
     shoot(page, out, "settings.png")
 
     page = open_page(browser)
     page.goto(urls["bottom"] + "/")
-    page.locator("#asgi-consent [data-choice=reject]").click()
+    page.locator("#asgi-consent > form [data-choice=reject]").click()
     page.locator("#asgi-consent-settings").wait_for()
     page.goto(urls["bottom"] + "/video")
     page.locator(".asgi-consent-placeholder").wait_for()
@@ -182,8 +190,9 @@ def take_all(browser: Browser, urls: dict[str, str], out: Path) -> None:
     page.goto(urls["bottom"] + "/")
     shoot(page, out, "banner-zoom200.png")
 
+    # color_scheme="system" on a visitor's dark system (the default, "light", stays light)
     page = open_page(browser, scheme="dark")
-    page.goto(urls["bottom"] + "/")
+    page.goto(urls["system"] + "/")
     shoot(page, out, "banner-dark.png")
 
     page = open_page(browser, language="de")
@@ -203,13 +212,15 @@ def main(argv: list[str] | None = None) -> int:
         serve(build_app("bottom")) as bottom,
         serve(build_app("corner")) as corner,
         serve(build_app("modal")) as modal,
+        serve(build_app("bottom", color_scheme="system")) as system,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
         try:
-            take_all(browser, {"bottom": bottom, "corner": corner, "modal": modal}, args.out)
+            urls = {"bottom": bottom, "corner": corner, "modal": modal, "system": system}
+            take_all(browser, urls, args.out)
         finally:
             browser.close()
     return 0

@@ -494,6 +494,8 @@ def test_the_options_that_are_texts_are_every_text_of_the_banner() -> None:
         "gpc_notice",
         "placeholder_text",
         "placeholder_button",
+        "close_text",
+        "back_text",
     )
 
 

@@ -588,3 +588,21 @@ async def _json_app(scope: Any, receive: Any, send: Any) -> None:
     scope["state"]["consent"].decided  # noqa: B018  (reads the cookie)
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": b"{}"})
+
+
+def test_a_grant_before_a_choice_round_trips_as_granted_but_undecided() -> None:
+    codec = ConsentCodec(ConsentConfig(secret_key=SECRET))
+    consent = codec.decode(codec.encode({"media"}, consent_id="abc", decided=False))
+    assert consent.allows("media") and not consent.allows("analytics")
+    assert not consent.decided and consent.recorded
+    assert consent.consent_id == "abc"
+    assert codec.decode(codec.encode({"media"}, consent_id="abc")).decided
+
+
+def test_several_values_are_decided_only_if_every_one_is() -> None:
+    codec = ConsentCodec(ConsentConfig(secret_key=SECRET))
+    decided = codec.decode(codec.encode({"media", "analytics"}))
+    granted_only = codec.decode(codec.encode({"media"}, decided=False))
+    combined = most_restrictive([decided, granted_only])
+    assert combined.categories == {"necessary", "media"}
+    assert not combined.decided

@@ -50,7 +50,9 @@ JS_TYPES = {
 FETCHING_RELS = {"preload", "modulepreload", "prefetch", "preconnect", "dns-prefetch", "stylesheet"}
 
 
-def placeholder(category: str, provider: str, next_path: str) -> bytes:
+def placeholder(
+    category: str, provider: str, next_path: str, size: tuple[str, str] | None = None
+) -> bytes:
     return f'<div class="{PLACEHOLDER_CLASS}" data-consent-placeholder="{category}"></div>'.encode()
 
 

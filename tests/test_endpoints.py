@@ -440,11 +440,60 @@ async def test_preferences_page_shows_a_switch_per_category_and_returns_to_next(
     assert page.startswith("<!doctype html>")
     assert '<input type="hidden" name="next" value="/video"/>' in page
     assert (
-        'value="necessary" aria-describedby="asgi-consent-s-necessary-desc"'
+        'value="necessary" aria-describedby="asgi-consent-p-necessary-desc"'
         ' checked="checked" disabled="disabled"/>'
     ) in page
-    assert ' value="media" aria-describedby="asgi-consent-s-media-desc" checked="checked"/>' in page
-    assert ' value="analytics" aria-describedby="asgi-consent-s-analytics-desc"/>' in page
+    assert ' value="media" aria-describedby="asgi-consent-p-media-desc" checked="checked"/>' in page
+    assert ' value="analytics" aria-describedby="asgi-consent-p-analytics-desc"/>' in page
+    assert '<a href="/video">Back to the site</a>' in page
+    assert "Withdraw consent" in page  # there is a choice to withdraw
+
+
+@pytest.mark.anyio
+async def test_preferences_page_before_a_choice_is_one_heading_and_no_withdraw() -> None:
+    async with client(app_with()) as c:
+        response = await c.get("/_consent/preferences", params={"next": "/a?b=1&c=2"})
+    page = response.text
+    assert page.count("Cookie preferences") == 2  # <title> and <h1>, no legend repeating it
+    assert "<legend" not in page and "<details" not in page
+    assert "Manage preferences" not in page
+    assert "Withdraw consent" not in page
+    assert '<a href="/a?b=1&amp;c=2">Back to the site</a>' in page
+
+
+@pytest.mark.anyio
+async def test_a_grant_before_any_choice_grants_that_category_and_leaves_the_question_open() -> (
+    None
+):
+    mw = app_with()
+    async with client(mw) as c:
+        response = await c.post(
+            "/_consent/choice",
+            data={"choice": "grant", "category": "media"},
+            headers={"Accept": "application/json"},
+        )
+        state = response.json()
+        assert state["decided"] is False
+        assert state["categories"] == ["media", "necessary"]
+        assert "settings_html" not in state
+        status = (await c.get("/_consent/status")).json()
+        assert status["decided"] is False and status["categories"] == ["media", "necessary"]
+        page = await c.get("/_consent/preferences")
+        assert "Withdraw consent" in page.text  # the grant can be taken back
+        # Answering the banner afterwards is a whole decision.
+        await c.post("/_consent/choice", data={"choice": "reject"})
+        status = (await c.get("/_consent/status")).json()
+        assert status["decided"] is True and status["categories"] == ["necessary"]
+
+
+@pytest.mark.anyio
+async def test_a_grant_after_a_choice_keeps_the_choice_decided() -> None:
+    mw = app_with()
+    async with client(mw) as c:
+        await c.post("/_consent/choice", data={"choice": "reject"})
+        await c.post("/_consent/choice", data={"choice": "grant", "category": "media"})
+        status = (await c.get("/_consent/status")).json()
+    assert status["decided"] is True and status["categories"] == ["media", "necessary"]
 
 
 @pytest.mark.anyio

@@ -115,7 +115,7 @@ def test_without_consent_mode_nothing_goes_into_the_head() -> None:
 def test_placeholders_speak_the_banner_language() -> None:
     found = plan(middleware(), request=((b"accept-language", b"de"),))
     assert found.placeholder is not None
-    box = found.placeholder("media", "YouTube", "/")
+    box = found.placeholder("media", "YouTube", "/", None)
     assert b"Dieser Inhalt wird von YouTube bereitgestellt" in box
 
 

@@ -32,7 +32,9 @@ FB_PIXEL = (
 )
 
 
-def placeholder(category: str, provider: str, next_path: str) -> bytes:
+def placeholder(
+    category: str, provider: str, next_path: str, size: tuple[str, str] | None = None
+) -> bytes:
     return f"<PH {category}|{provider}|{next_path}>".encode()
 
 

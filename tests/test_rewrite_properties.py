@@ -30,7 +30,9 @@ BANNER = b'<div id="asgi-consent">banner</div>'
 CONSENT_MODE = b'<script src="/_consent/consent-mode.js"></script>'
 
 
-def placeholder(category: str, provider: str, next_path: str) -> bytes:
+def placeholder(
+    category: str, provider: str, next_path: str, size: tuple[str, str] | None = None
+) -> bytes:
     return f'<div class="asgi-consent-placeholder">{category} {provider}</div>'.encode()
 
 

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 Text: TypeAlias = str | Mapping[str, str]
 Position: TypeAlias = Literal["bottom", "corner", "modal"]
 Mode: TypeAlias = Literal["choice", "notice"]
+ColorScheme: TypeAlias = Literal["light", "dark", "system"]
 SameSite: TypeAlias = Literal["lax", "strict", "none"]
 ClientAddress: TypeAlias = Literal["truncated", "full", "none"]
 
@@ -179,6 +180,8 @@ class ConsentConfig:
         default=None,
     )
     placeholder_button: Text | None = option(TEXT, "Loads a held-back frame.", default=None)
+    close_text: Text | None = option(TEXT, "Names the dialog's close button.", default=None)
+    back_text: Text | None = option(TEXT, "The preferences page's way back.", default=None)
     policy_url: str | None = option(optional(URL), "The policy link.", default=None)
     # behaviour
     expiry_days: int = option(whole_number(1, 3650), "Days a choice is kept.", default=180)
@@ -197,6 +200,9 @@ class ConsentConfig:
         default=False,
     )
     theme: Mapping[str, str] = option(THEME, "CSS custom properties.", factory=dict)
+    color_scheme: ColorScheme = option(
+        one_of("light", "dark", "system"), "system: follows prefers-color-scheme.", default="light"
+    )
     # languages
     language: str | None = option(optional(LANGUAGE), "Force one language.", default=None)
     default_language: str = option(LANGUAGE, "When nothing else matches.", default="en")

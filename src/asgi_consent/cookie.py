@@ -19,7 +19,9 @@ from .memo import Memo
 # Our own salt: a Starlette session cookie signed with the same secret key (salt
 # "cookie-session") can never pass as a consent cookie, nor the other way round.
 SALT = "asgi-consent.choice.v1"
-_FORMAT = "c1"
+_FORMAT = "c1"  # the visitor answered the banner
+# Only grants from embed placeholders: the banner's question is still open.
+_GRANTS_ONLY = "g1"
 _SEPARATOR = "~"
 
 
@@ -31,10 +33,12 @@ class Consent:
         if request.state.consent.allows("analytics"):
             send_server_side_event(...)
 
-    A visitor without a valid cookie has `decided == False` and only `necessary`.
+    A visitor without a valid cookie has `decided == False` and only `necessary`. A visitor
+    who only clicked "Allow and load" on an embed has that category granted and is still
+    undecided: the banner keeps asking about everything else.
     """
 
-    __slots__ = ("_categories", "_revision", "_given_at", "_consent_id")
+    __slots__ = ("_categories", "_revision", "_given_at", "_consent_id", "_decided")
 
     def __init__(
         self,
@@ -43,15 +47,23 @@ class Consent:
         revision: int | None = None,
         given_at: datetime | None = None,
         consent_id: str | None = None,
+        decided: bool = True,
     ) -> None:
         self._categories = frozenset(categories) | {NECESSARY}
         self._revision = revision
         self._given_at = given_at
         self._consent_id = consent_id
+        self._decided = decided and given_at is not None
 
     @property
     def decided(self) -> bool:
-        """True once the visitor made a choice (accept, reject or a selection)."""
+        """True once the visitor answered the banner (accept, reject or a selection); a
+        grant from an embed placeholder alone leaves the question open."""
+        return self._decided
+
+    @property
+    def recorded(self) -> bool:
+        """True once the cookie holds anything: a choice, or a placeholder's grant."""
         return self._given_at is not None
 
     @property
@@ -81,22 +93,21 @@ class Consent:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Consent):
             return NotImplemented
-        return (self.categories, self.revision, self.given_at, self.consent_id) == (
-            other.categories,
-            other.revision,
-            other.given_at,
-            other.consent_id,
-        )
+        return self._key() == other._key()
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.categories, self.revision, self.given_at, self.consent_id, self.decided)
 
     def __hash__(self) -> int:
-        return hash((self.categories, self.revision, self.given_at, self.consent_id))
+        return hash(self._key())
 
     def __repr__(self) -> str:
-        if not self.decided:
+        if not self.recorded:
             return "Consent(decided=False)"
         return (
             f"Consent(categories={sorted(self.categories)!r}, revision={self.revision}, "
-            f"given_at={self.given_at!r}, consent_id={self.consent_id!r})"
+            f"given_at={self.given_at!r}, consent_id={self.consent_id!r}"
+            f"{'' if self.decided else ', decided=False'})"
         )
 
 
@@ -141,7 +152,8 @@ class ConsentCodec:
     The first secret key signs; every key verifies (rotation: put the new key first,
     keep the old one after it for `expiry_days`, then drop it). The signature's max
     age is `expiry_days`, like the cookie's Max-Age. The payload is compact:
-    ``c1~<revision>~<category>.<category>~<consent id>`` plus timestamp and signature.
+    ``c1~<revision>~<category>.<category>~<consent id>`` plus timestamp and signature;
+    ``g1`` instead of ``c1`` marks grants from embed placeholders before any answer.
 
     HttpOnly, except under `cacheable_html`, where the page is the same for everyone and
     the browser reads the choice from the cookie (static/consent-cache.js). What a page
@@ -173,10 +185,14 @@ class ConsentCodec:
         self._max_age = config.max_age
         self.http_only = not config.cacheable_html  # see the class docstring
 
-    def encode(self, categories: Iterable[str], *, consent_id: str | None = None) -> str:
+    def encode(
+        self, categories: Iterable[str], *, consent_id: str | None = None, decided: bool = True
+    ) -> str:
+        """A signed cookie value; `decided=False` for grants that leave the banner asking."""
         granted = sorted((set(categories) & self._known) - {NECESSARY})
         consent_id = consent_id or secrets.token_urlsafe(9)
-        payload = _SEPARATOR.join((_FORMAT, str(self._revision), ".".join(granted), consent_id))
+        fmt = _FORMAT if decided else _GRANTS_ONLY
+        payload = _SEPARATOR.join((fmt, str(self._revision), ".".join(granted), consent_id))
         return self._signer.sign(payload).decode("ascii")
 
     def decode(self, raw: str | None) -> Consent:
@@ -200,7 +216,9 @@ class ConsentCodec:
             fmt, revision, granted, consent_id = signed.decode("ascii").split(_SEPARATOR)
         except (BadData, UnicodeDecodeError, ValueError):
             return None
-        if fmt != _FORMAT or revision != str(self._revision) or not consent_id:
+        if fmt not in (_FORMAT, _GRANTS_ONLY) or revision != str(self._revision):
+            return None
+        if not consent_id:
             return None
         names = frozenset(granted.split(".")) if granted else frozenset()
         consent = Consent(
@@ -208,6 +226,7 @@ class ConsentCodec:
             revision=self._revision,
             given_at=signed_at.astimezone(UTC),
             consent_id=consent_id,
+            decided=fmt == _FORMAT,
         )
         return consent, signed_at.timestamp()
 
@@ -277,12 +296,13 @@ def read_cookie(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | No
 
 
 def most_restrictive(choices: Iterable[Consent]) -> Consent:
-    """One consent from several valid ones: only what every one of them grants."""
-    decided = [choice for choice in choices if choice.decided]
-    if not decided:
+    """One consent from several valid ones: only what every one of them grants, and
+    decided only if every one of them is."""
+    valid = [choice for choice in choices if choice.recorded]
+    if not valid:
         return NO_CHOICE
-    base = min(decided, key=lambda choice: len(choice.categories))
-    granted = frozenset.intersection(*(choice.categories for choice in decided))
+    base = min(valid, key=lambda choice: (choice.decided, len(choice.categories)))
+    granted = frozenset.intersection(*(choice.categories for choice in valid))
     if granted == base.categories:
         return base
     return Consent(
@@ -290,6 +310,7 @@ def most_restrictive(choices: Iterable[Consent]) -> Consent:
         revision=base.revision,
         given_at=base.given_at,
         consent_id=base.consent_id,
+        decided=base.decided,
     )
 
 

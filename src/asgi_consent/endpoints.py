@@ -174,8 +174,10 @@ class ConsentEndpoints:
             if not categories:
                 raise BadRequest(400, "grant needs a category")
             chosen = set(previous.categories) | set(categories)
+        # A grant answers no question: before a choice, the banner keeps asking.
+        decided = choice != "grant" or previous.decided
         # A visitor who chose before keeps their id: their records read as one history.
-        value = self._codec.encode(chosen, consent_id=previous.consent_id)
+        value = self._codec.encode(chosen, consent_id=previous.consent_id, decided=decided)
         consent = self._codec.decode(value)
         await self._record(request, consent, choice, fields)
         response = self._respond(request, consent, fields.get("next"))
@@ -199,8 +201,9 @@ class ConsentEndpoints:
         consent = self._current(request)
         language = choose_language(self._config, request)
         next_path = safe_next(request.query_params.get("next") or _referer_path(request))
-        granted = consent.categories if consent.decided else frozenset()
-        body = self._banner.preferences_page(language, granted, next_path, consent.consent_id)
+        body = self._banner.preferences_page(
+            language, consent.categories, next_path, consent.consent_id
+        )
         return Response(body, media_type="text/html; charset=utf-8")
 
     def _static(self, file_name: str) -> Response:
@@ -274,7 +277,7 @@ class ConsentEndpoints:
         expires = self._codec.expires_at(consent)
         return {
             "decided": consent.decided,
-            "categories": sorted(consent.categories) if consent.decided else [NECESSARY],
+            "categories": sorted(consent.categories),
             "revision": self._config.policy_revision,
             "given_at": consent.given_at.isoformat() if consent.given_at else None,
             "expires_at": expires.isoformat() if expires else None,

@@ -9,8 +9,9 @@ from .config import NECESSARY
 from .rules import TrackerRules
 from .urls import Url
 
-#: (category, provider, next path) -> the click-to-load box shown instead of an iframe
-Placeholder = Callable[[str, str, str], bytes]
+#: (category, provider, next path, the iframe's (width, height) attributes) -> the
+#: click-to-load box shown instead of an iframe
+Placeholder = Callable[[str, str, str, tuple[str, str] | None], bytes]
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,13 +122,17 @@ class PagePlanner:
         gpc = cfg.honor_gpc and any(
             key == b"sec-gpc" and value.strip() == b"1" for key, value in scope["headers"]
         )
-        return self._banner.banner(language, next_path=next_path, gpc=gpc, nonce=nonce)
+        return self._banner.banner(
+            language, next_path=next_path, gpc=gpc, nonce=nonce, granted=consent.categories
+        )
 
     def _placeholder(self, language: str) -> Placeholder:
         banner = self._banner
 
-        def placeholder(category: str, provider: str, page: str) -> bytes:
-            return banner.placeholder(language, category, provider, page)
+        def placeholder(
+            category: str, provider: str, page: str, size: tuple[str, str] | None
+        ) -> bytes:
+            return banner.placeholder(language, category, provider, page, size)
 
         return placeholder
 

@@ -92,10 +92,18 @@ def decide_start_tag(
     placed = attribute(attrs, b"data-consent-hidden") is not None
     if tag.name == b"iframe" and not (tag.foreign or in_noscript or placed) and plan.placeholder:
         category = sorted(refused)[0]
-        box = plan.placeholder(category, ctx.provider, plan.page_path)
+        box = plan.placeholder(category, ctx.provider, plan.page_path, _size(attrs, ctx))
         edits.append((tag.start, tag.start, box))
         edits.append((tag.name_end, tag.name_end, _HIDDEN))
     return Decided(required, edits)
+
+
+def _size(attrs: list[Attribute], ctx: Context) -> tuple[str, str] | None:
+    """The iframe's width and height attributes, for a placeholder of the same size."""
+    width, height = attribute(attrs, b"width"), attribute(attrs, b"height")
+    if width is None or height is None:
+        return None
+    return decode(width.value, ctx), decode(height.value, ctx)
 
 
 def _stash_css(tag: Tag, buf: bytes) -> list[Edit]:

@@ -19,8 +19,9 @@ _FOCUSED = """() => {
   const el = document.activeElement;
   if (!el || el === document.body) { return "body"; }
   if (el.matches(".asgi-consent__policy")) { return "policy"; }
-  if (el.matches(".asgi-consent__preferences > summary")) { return "preferences"; }
-  if (el.matches("#asgi-consent-settings > details > summary")) { return "settings"; }
+  if (el.matches("#asgi-consent > form [data-consent-open]")) { return "preferences"; }
+  if (el.matches("#asgi-consent-settings > [data-consent-open]")) { return "settings"; }
+  if (el.matches("[data-consent-close]")) { return "close"; }
   if (el.matches("input[type=checkbox]")) { return "category:" + el.value; }
   return el.dataset.choice || el.id || el.tagName.toLowerCase();
 }"""
@@ -80,8 +81,8 @@ def test_tab_reaches_the_banner_controls_in_reading_order(
     assert stops[: stops.index("policy")] == ["page-link", "page-button", "settings-link"]
     assert stops[stops.index("policy") :] == ["policy", "reject", "accept", "preferences"]
     # Reject comes first in reading order: left of accept, or right of it in Arabic.
-    reject = page.locator("#asgi-consent [data-choice=reject]").bounding_box()
-    accept = page.locator("#asgi-consent [data-choice=accept]").bounding_box()
+    reject = page.locator("#asgi-consent > form [data-choice=reject]").bounding_box()
+    accept = page.locator("#asgi-consent > form [data-choice=accept]").bounding_box()
     assert reject and accept
     assert (reject["x"] > accept["x"]) == (language == "ar")
     assert (reject["width"], reject["height"]) == (accept["width"], accept["height"])
@@ -95,10 +96,11 @@ def test_enter_opens_the_preferences_and_tab_walks_the_switches(
     page.goto(base + "/")
     press_until(page, "Tab", "preferences")
     page.keyboard.press("Enter")
-    assert page.locator("#asgi-consent .asgi-consent__preferences").get_attribute("open") == ""
-    # "necessary" is locked (disabled), so Tab skips it.
+    assert page.locator("#asgi-consent-preferences").get_attribute("open") == ""
+    # Focus lands on the first switch: "necessary" is locked (disabled), so it is skipped.
+    assert focused(page) == "category:analytics"
     stops = press_until(page, "Tab", "save")
-    assert stops == ["category:analytics", "category:marketing", "category:media", "save"]
+    assert stops == ["category:marketing", "category:media", "reject", "accept", "save"]
     press_until(page, "Shift+Tab", "category:analytics")
     page.keyboard.press("Space")
     press_until(page, "Tab", "save")
@@ -180,20 +182,21 @@ def test_settings_control_opens_with_enter_and_closes_with_escape(
     base = site(position="bottom")
     choose_by_request(page, base, "reject")
     page.goto(base + "/")
-    details = page.locator("#asgi-consent-settings > details")
+    dialog = page.locator("#asgi-consent-settings dialog")
     press_until(page, "Tab", "settings")
     assert _focus_ring(page)["style"] != "none"
     page.keyboard.press("Enter")
-    assert details.get_attribute("open") == ""
+    assert dialog.get_attribute("open") == ""
     assert page.locator("#asgi-consent-settings fieldset").is_visible()
+    assert focused(page) == "category:analytics"
     page.keyboard.press("Escape")
-    assert details.get_attribute("open") is None
+    assert dialog.get_attribute("open") is None
     assert focused(page) == "settings"
-    # Escape from inside the open panel closes it too, and focus goes back to its summary.
+    # The close button closes it too, and focus goes back to the control.
     page.keyboard.press("Enter")
-    press_until(page, "Tab", "category:analytics")
-    page.keyboard.press("Escape")
-    assert details.get_attribute("open") is None
+    press_until(page, "Shift+Tab", "close")
+    page.keyboard.press("Enter")
+    assert dialog.get_attribute("open") is None
     assert focused(page) == "settings"
     assert status(page, base)["categories"] == ["necessary"]  # nothing changed
 
@@ -238,8 +241,10 @@ def test_modal_trap_holds_while_the_preferences_are_open(site: Site, new_page: O
     page.goto(site(position="modal") + "/")
     press_until(page, "Tab", "preferences")
     page.keyboard.press("Enter")
-    stops = press_until(page, "Tab", "policy")  # wraps from Save to the first item
-    assert stops[-2:] == ["save", "policy"]
+    # The preferences dialog keeps focus in itself: from Save round to its close button.
+    stops = press_until(page, "Tab", "category:analytics")
+    assert stops[-3:] == ["save", "close", "category:analytics"]
+    press_until(page, "Shift+Tab", "close")
     page.keyboard.press("Shift+Tab")
     assert focused(page) == "save"
     assert page.evaluate(_IN_BANNER)
@@ -270,10 +275,13 @@ def test_cookie_settings_link_reopens_the_modal_and_escape_returns_focus_to_it(
     page.keyboard.press("Escape")
     page.locator("#settings-link").focus()
     page.keyboard.press("Enter")
-    assert page.locator("#asgi-consent").is_visible()
+    # The preferences dialog opens; the modal banner is no longer hidden behind it.
+    assert page.locator("#asgi-consent-preferences").is_visible()
+    assert page.locator("#asgi-consent").get_attribute("hidden") is None
     assert page.evaluate(_IN_BANNER), focused(page)
     page.keyboard.press("Escape")
     assert focused(page) == "settings-link"
+    assert page.locator("#asgi-consent").is_visible()
 
 
 # -- motion, narrow screens, zoom -----------------------------------------------------
@@ -298,7 +306,7 @@ def assert_usable(page: Page, width: int) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     controls = ["reject", "accept", "preferences"]
     for name in controls[:2]:
-        button = page.locator(f"#asgi-consent [data-choice={name}]")
+        button = page.locator(f"#asgi-consent > form [data-choice={name}]")
         assert button.evaluate(_FULLY_VISIBLE), f"{name} not fully visible on load"
     # Every control, and Save once the preferences are open, can be reached and seen.
     press_until(page, "Tab", "policy", limit=40)

@@ -63,7 +63,7 @@ def test_a_second_choice_while_a_script_loads_keeps_inline_code_after_it(
     expect(settings).to_be_visible()
 
     # A wider choice while /slow.js is still on its way.
-    settings.locator(":scope > details > summary").click()
+    settings.locator(":scope > [data-consent-open]").click()
     settings.get_by_label("External content").check()
     settings.get_by_role("button", name="Save my choices").click()
 

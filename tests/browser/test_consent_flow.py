@@ -109,9 +109,7 @@ def test_the_cookie_settings_link_opens_the_preferences_in_place(visit: Visit) -
     page.locator("nav").get_by_role("link", name="Cookie settings").click()
 
     assert page.url == visitor.url("/")
-    expect(page.locator(f"{BANNER} details.asgi-consent__preferences")).to_have_attribute(
-        "open", ""
-    )
+    expect(page.locator(f"{BANNER} dialog")).to_have_attribute("open", "")
     expect(page.locator(BANNER).get_by_label("Analytics")).to_be_focused()
 
 
@@ -137,7 +135,7 @@ def test_the_settings_control_appears_after_a_choice_and_withdraw_brings_the_ban
     page.get_by_role("button", name="Accept all").click()
     settings = page.locator(SETTINGS)
     expect(settings).to_be_visible()
-    settings.locator(":scope > details > summary").click()
+    settings.locator(":scope > [data-consent-open]").click()
     # Withdrawing takes categories back from a running page: consent.js reloads it.
     with page.expect_navigation():
         settings.get_by_role("button", name="Withdraw consent").click()
@@ -207,7 +205,7 @@ def test_the_keyboard_reaches_every_choice_and_enter_activates(visit: Visit) -> 
     page.keyboard.press("Tab")
     assert _focused(visitor) == "accept"
     page.keyboard.press("Tab")
-    assert _focused(visitor) == "summary"
+    assert _focused(visitor) == "a"
     expect(page.locator(":focus")).to_have_text("Manage preferences")
 
     page.keyboard.press("Shift+Tab")
@@ -222,12 +220,11 @@ def test_enter_on_manage_preferences_opens_them(visit: Visit) -> None:
     visitor = visit()
     visitor.goto("/")
     page = visitor.page
-    page.locator(f"{BANNER} summary").focus()
+    page.locator(f"{BANNER} > form [data-consent-open]").focus()
 
     page.keyboard.press("Enter")
 
-    expect(page.locator(f"{BANNER} details")).to_have_attribute("open", "")
-    page.keyboard.press("Tab")
+    expect(page.locator(f"{BANNER} dialog")).to_have_attribute("open", "")
     expect(page.locator(BANNER).get_by_label("Analytics")).to_be_focused()
 
 
@@ -241,7 +238,7 @@ def test_changing_from_reject_to_accept_in_the_settings_needs_no_reload(visit: V
     expect(settings).to_be_visible()
 
     page.locator("nav").get_by_role("link", name="Cookie settings").click()
-    expect(settings.locator(":scope > details")).to_have_attribute("open", "")
+    expect(settings.locator("dialog")).to_have_attribute("open", "")
     settings.get_by_role("button", name="Accept all").click()
 
     page.wait_for_function("window.__fake_ga === 1 && window.__fake_fb === 1")
@@ -256,7 +253,7 @@ def test_withdraw_after_reject_brings_the_banner_back(visit: Visit) -> None:
     page = visitor.page
     page.get_by_role("button", name="Reject all").click()
     settings = page.locator(SETTINGS)
-    settings.locator(":scope > details > summary").click()
+    settings.locator(":scope > [data-consent-open]").click()
 
     settings.get_by_role("button", name="Withdraw consent").click()
 
@@ -274,14 +271,14 @@ def test_taking_a_category_back_after_a_change_in_the_same_page_reloads_it(
     page.get_by_role("button", name="Reject all").click()
     settings = page.locator(SETTINGS)
     expect(settings).to_be_visible()
-    settings.locator(":scope > details > summary").click()
+    settings.locator(":scope > [data-consent-open]").click()
     settings.get_by_role("button", name="Accept all").click()  # grants in place
     page.wait_for_function("window.__fake_ga === 1")
     page.evaluate("window.__same_document = 'still here'")
 
     # The second change in the same page takes analytics back: only a reload stops it.
     settings = page.locator(SETTINGS)
-    settings.locator(":scope > details > summary").click()
+    settings.locator(":scope > [data-consent-open]").click()
     settings.get_by_label("Analytics").uncheck()
     settings.get_by_role("button", name="Save my choices").click()
 

@@ -228,8 +228,8 @@ class Tab:
             form = banner
         else:
             form = self.page.locator("#asgi-consent-settings")
-            form.locator(":scope > details > summary").click()
-        for box in form.get_by_role("checkbox").all():
+            form.locator(":scope > [data-consent-open]").click()
+        for box in form.get_by_role("switch").all():
             if box.is_enabled():
                 box.uncheck()
         for label in labels:
@@ -403,9 +403,10 @@ def test_the_bars_reserved_space_follows_its_height(tab: Tab) -> None:
     tab.until(f"{height} > {wide} && {FITS}")
     tab.page.set_viewport_size({"width": 1200, "height": 700})
     tab.until(f"{height} === {wide} && {FITS}")
+    # The preferences open as a dialog above the page: the bar keeps its height.
     tab.page.get_by_text("Manage preferences").click()
-    tab.until(f"{height} > {wide} && {FITS}")
-    tab.page.get_by_role("button", name="Accept all").click()
+    tab.until(f"{height} === {wide} && {FITS}")
+    tab.page.locator("dialog[open]").get_by_role("button", name="Accept all").click()
     tab.until("document.documentElement.style.scrollPaddingBottom === ''")
 
 

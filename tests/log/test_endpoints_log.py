@@ -136,6 +136,19 @@ async def test_a_grant_from_a_placeholder_keeps_the_consent_id(
     assert codec.decode(cookie_of(second)).consent_id == reject.consent_id
 
 
+async def test_a_grant_before_any_choice_is_a_grant_and_the_later_answer_shares_its_id(
+    app: ConsentMiddleware, url: str
+) -> None:
+    first = await post(app, "/choice", "choice=grant&category=media&next=/video", FORM)
+    codec = ConsentCodec(app.config)
+    assert not codec.decode(cookie_of(first)).decided  # the banner still asks
+    await post(app, "/choice", "choice=accept", FORM, {"asgi_consent": cookie_of(first)})
+    grant, accept = await stored(url)
+    assert (grant.action, grant.method) == ("grant", "placeholder")
+    assert grant.granted == ("media", "necessary")
+    assert accept.action == "accept" and accept.consent_id == grant.consent_id
+
+
 async def test_a_gpc_accept_is_recorded_without_marketing(app: ConsentMiddleware, url: str) -> None:
     await post(app, "/choice", "choice=accept", {**JS, "sec-gpc": "1"})
     [record] = await stored(url)

@@ -31,10 +31,14 @@
     return binary.length ? value : NaN;
   };
 
-  // c1~<revision>~<category>.<category>~<consent id>.<signed at>.<signature>
+  // c1~<revision>~<category>.<category>~<consent id>.<signed at>.<signature>; g1 instead
+  // of c1: grants from an embed's placeholder, the banner's question still open.
+  var decidedAll = true;
   var read = function (value) {
     var parts = value.replace(/^"|"$/g, "").split("~");
-    if (parts.length !== 4 || parts[0] !== "c1" || parts[1] !== revision) { return null; }
+    if (parts.length !== 4 || (parts[0] !== "c1" && parts[0] !== "g1") || parts[1] !== revision) {
+      return null;
+    }
     var tail = parts[3].split(".");
     if (tail.length !== 3 || !tail[0]) { return null; }
     // Expired as the server counts it (the browser drops the cookie at its Max-Age too).
@@ -42,14 +46,17 @@
     // a visitor's clock that runs behind would only bring the banner back.
     var age = Date.now() / 1000 - seconds(tail[1]);
     if (!(age <= maxAge)) { return null; }  // NaN fails too
+    if (parts[0] === "g1") { decidedAll = false; }
     return words(parts[2].replace(/\./g, " ")).filter(function (c) {
       return known.indexOf(c) >= 0;
     });
   };
 
-  // The granted categories in the cookie now, or null for no choice.
+  // The granted categories in the cookie now, or null for no choice; decidedAll tells
+  // whether every value read answered the banner (as the server decides it).
   var choice = function () {
     var values = [];
+    decidedAll = true;
     document.cookie.split(";").forEach(function (pair) {
       var at = pair.indexOf("=");
       if (at > 0 && pair.slice(0, at).trim() === name) { values.push(pair.slice(at + 1).trim()); }
@@ -85,9 +92,14 @@
     (function gtag() { window.dataLayer.push(arguments); })("consent", "default", state);
   }
 
-  if (granted !== null) { document.documentElement.setAttribute("data-asgi-consent", "decided"); }
+  if (granted !== null && decidedAll) {
+    document.documentElement.setAttribute("data-asgi-consent", "decided");
+  }
   // Read again when asked: a choice made in this page since (htmx, Turbo) counts.
   document.addEventListener("asgi-consent:cached-choice", function (event) {
-    if (event.detail && typeof event.detail === "object") { event.detail.granted = choice(); }
+    if (event.detail && typeof event.detail === "object") {
+      event.detail.granted = choice();
+      event.detail.decided = event.detail.granted !== null && decidedAll;
+    }
   });
 })();

@@ -37,12 +37,20 @@
 
   // cacheable_html: the page is the same for everyone; consent-cache.js, first in <head>,
   // read the choice from the cookie. Asked by event: no page markup can answer it.
+  // A choice read there with the banner answered (not only an embed's grant) makes the
+  // cached page the page of a decided visitor: see adoptCachedChoice.
+  let cachedDecided = false;
   const cachedChoice = () => {
     const asked = new CustomEvent("asgi-consent:cached-choice", { detail: {} });
     document.dispatchEvent(asked);
-    return Array.isArray(asked.detail.granted) ? asked.detail.granted : null;
+    const found = Array.isArray(asked.detail.granted) ? asked.detail.granted : null;
+    cachedDecided = found !== null && asked.detail.decided === true;
+    return found;
   };
-  const stateOf = (script) => ownState(script) ?? cachedChoice();
+  const stateOf = (script) => {
+    cachedDecided = false;
+    return ownState(script) ?? cachedChoice();
+  };
 
   let granted = stateOf(me);  // null until a choice is known
   // Google Consent Mode: "signal:category" pairs, from the server's one table of them.
@@ -255,7 +263,30 @@
     (function gtag() { window.dataLayer.push(arguments); })("consent", "update", update);
   };
 
+  // A grant from an embed placeholder answers no question: the banner stays and keeps
+  // asking; its switches show what is granted now.
+  const grantOnly = (state, before) => {
+    const now = state.categories || [];
+    if (state.decided || !banner || !now.some((category) => category !== "necessary")) {
+      return false;
+    }
+    if (before.some((category) => !now.includes(category))) { return false; }
+    granted = [...now];
+    for (const box of banner.querySelectorAll("input[name=category]")) {
+      if (now.includes(box.value)) { box.checked = true; }
+    }
+    return true;
+  };
+
   const apply = (state, before) => {
+    if (grantOnly(state, before)) {
+      if (consentMode) { updateConsentMode(granted); }
+      wakeAll();
+      if (lastFocus && lastFocus.isConnected) { lastFocus.focus(); }
+      const { settings_html: _, ...detail } = state;
+      document.dispatchEvent(new CustomEvent("asgi-consent:change", { detail }));
+      return;
+    }
     if (banner) { banner.remove(); banner = null; }
     if (settings) { settings.remove(); settings = null; }
     const now = state.categories || [];
@@ -276,7 +307,7 @@
     if (lastFocus && lastFocus.isConnected && lastFocus !== document.body) {
       lastFocus.focus();
     } else {
-      settings?.querySelector("summary")?.focus();
+      settings?.querySelector("[data-consent-open]")?.focus();
     }
     const { settings_html: _, ...detail } = state;
     document.dispatchEvent(new CustomEvent("asgi-consent:change", { detail }));
@@ -290,6 +321,9 @@
     event.preventDefault();
     const submitter = event.submitter || null;
     const before = granted || [];
+    // From a placeholder, focus goes on to the embed it wakes.
+    const box = form.closest("[data-consent-placeholder]");
+    if (box) { lastFocus = box.nextElementSibling; }
     send(form, submitter).then((state) => apply(state, before), () => {
       // The endpoint could not be reached by fetch: fall back to the plain form post.
       form.setAttribute("data-consent-native", "");
@@ -318,29 +352,38 @@
     fit();
   };
 
+  // The preferences: a modal <dialog> (focus kept inside, Escape closes it, the page
+  // behind inert). Without showModal the links lead to the preferences page.
+  const wrapped = new WeakSet();
   const openPreferences = (trigger) => {
-    const panel = banner?.querySelector(".asgi-consent__preferences") ||
-      settings?.querySelector("details");
-    if (!panel) { return false; }
+    const dialog = (banner || settings)?.querySelector("dialog.asgi-consent__dialog");
+    if (!dialog || typeof dialog.showModal !== "function") { return false; }
     lastFocus = trigger || document.activeElement;
     if (banner?.hidden) {
       banner.hidden = false;
       if (banner.getAttribute("aria-modal") !== "true") { reserveSpace(banner); }
     }
-    panel.open = true;
-    panel.querySelector("input:not([disabled]), button")?.focus();
+    if (!dialog.open) {
+      if (!wrapped.has(dialog)) {
+        wrapped.add(dialog);
+        dialog.addEventListener("keydown", (event) => {
+          if (event.key === "Tab") { wrapTab(dialog, event); }
+        });
+      }
+      dialog.showModal();
+      dialog.addEventListener("close", () => {
+        if (lastFocus && lastFocus.isConnected) { lastFocus.focus(); }
+      }, { once: true });
+    }
+    dialog.querySelector(".asgi-consent__switch:not([disabled])")?.focus();
     return true;
   };
 
   document.addEventListener("click", (event) => {
     const trigger = event.target.closest?.("[data-consent-open]");
-    if (trigger && openPreferences(trigger)) { event.preventDefault(); }
-  });
-
-  document.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape" || !settings) { return; }
-    const open = settings.querySelector(":scope > details[open]");
-    if (open) { open.open = false; open.querySelector("summary").focus(); }
+    if (trigger && openPreferences(trigger)) { event.preventDefault(); return; }
+    const close = event.target.closest?.("[data-consent-close]");
+    if (close) { close.closest("dialog.asgi-consent__dialog")?.close(); }
   });
 
   const focusables = (root) =>
@@ -349,14 +392,8 @@
     )].filter((el) => (el.checkVisibility ? el.checkVisibility() : el.offsetParent !== null));
   // (offsetParent stays set inside a closed <details>; checkVisibility knows better.)
 
-  // The modal position: focus moves in, stays in, and Escape closes it with no choice.
-  const trapFocus = (dialog) => (event) => {
-    if (event.key === "Escape") {
-      dialog.hidden = true;
-      lastFocus?.focus?.();
-      return;
-    }
-    if (event.key !== "Tab") { return; }
+  // Tab and Shift+Tab wrap around inside `dialog` instead of leaving it.
+  const wrapTab = (dialog, event) => {
     const items = focusables(dialog);
     if (!items.length) { return; }
     const at = items.indexOf(document.activeElement);  // -1 on the heading
@@ -367,6 +404,17 @@
       items[0].focus();
       event.preventDefault();
     }
+  };
+
+  // The modal position: focus moves in, stays in, and Escape closes it with no choice.
+  const trapFocus = (dialog) => (event) => {
+    if (event.target.closest?.("dialog")) { return; }  // the preferences keep their own
+    if (event.key === "Escape") {
+      dialog.hidden = true;
+      lastFocus?.focus?.();
+      return;
+    }
+    if (event.key === "Tab") { wrapTab(dialog, event); }
   };
 
   const showBanner = (bar) => {
@@ -411,7 +459,7 @@
     const found = near(script, "asgi-consent");
     banner = found && found.hasAttribute("data-consent-banner") ? found : null;
     settings = near(script, "asgi-consent-settings");
-    if (banner && granted !== null) { adoptCachedChoice(script); }
+    if (banner && cachedDecided) { adoptCachedChoice(script); }
     reserveSpace(null);
     if (banner) { showBanner(banner); }
     // A returning visitor: wake what the granted categories allow, now and when swapped in.
