@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from importlib import resources
 
 from .config import ConsentConfig
+from .guard_rules import guard_script
+from .rules import TrackerRules
 
 _MEDIA_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
-FILES = ("consent.css", "consent.js", "consent-mode.js")
+FILES = ("consent.css", "consent.js", "consent-mode.js", "guard.js", "microsoft-consent.js")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +40,7 @@ class Assets:
     """The static files, read once; the theme is baked into the CSS (no inline styles,
     so a strict Content-Security-Policy needs nothing more than 'self')."""
 
-    def __init__(self, config: ConsentConfig) -> None:
+    def __init__(self, config: ConsentConfig, rules: TrackerRules | None = None) -> None:
         self._prefix = config.endpoint_prefix + "/static/"
         folder = resources.files(__package__).joinpath("static")
         self._by_file: dict[str, Asset] = {}
@@ -47,6 +49,8 @@ class Assets:
             body = folder.joinpath(name).read_bytes()
             if name == "consent.css":
                 body += _theme_css(config)
+            elif name == "guard.js":  # the server's own rules, written in
+                body = guard_script(body, rules or TrackerRules(config))
             digest = hashlib.sha256(body).hexdigest()[:12]
             asset = Asset(name, body, digest, _MEDIA_TYPES["." + name.rpartition(".")[2]])
             self._by_file[asset.file_name] = asset
