@@ -48,6 +48,7 @@ bench: $(VENV)/.installed
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
 	$(PY) -m benchmarks $(BENCH_ARGS)
 	$(PY) -m benchmarks.choices
+	$(PY) -m benchmarks.guard
 
 fuzz: $(VENV)/.installed
 	$(PY) -m pip install --quiet atheris

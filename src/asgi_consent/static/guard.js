@@ -124,9 +124,14 @@
     return code < 0x110000 ? String.fromCodePoint(code) : "?";
   };
 
+  // One pass over the code first: most inline code names no marker and no host at all.
+  const literals = [...RULES.markers.map(([m]) => m), ...RULES.hosts.map(([h]) => h)];
+  const anyLiteral = literals.length ? new RegExp(literals.map(escaped).join("|")) : null;
+
   const inlineCategories = (code) => {
     const raw = String(code).toLowerCase();
     const texts = raw.includes("\\") ? [raw, raw.replace(JS_ESCAPE, unescapeOne)] : [raw];
+    if (!texts.some((text) => anyLiteral && anyLiteral.test(text))) { return []; }
     const found = new Set();
     for (const text of texts) {
       for (const [marker, category] of RULES.markers) {
@@ -149,17 +154,45 @@
     return inlineCategories(body);
   };
 
+  // Any entry on this host or a parent domain? Most URLs a page adds are on hosts no
+  // entry names: settled here, without reading their path (fetching.py does the same).
+  const knownHosts = new Set(tables.flatMap((table) => [...table.keys()]));
+  const knows = (host) => {
+    for (let at = 0; ;) {
+      const dot = host.indexOf(".", at);
+      if (dot < 0) { return false; }
+      if (knownHosts.has(at ? host.slice(at) : host)) { return true; }
+      at = dot + 1;
+    }
+  };
+
   /** The categories a URL as written needs (fetching.py _resolved_categories). */
-  const urlCategories = (text, hostOnly = false) => {
-    const value = String(text);
+  const readUrl = (value, hostOnly) => {
     let url;
     try { url = new URL(value, document.baseURI); } catch { return SPACES.test(value) ? [] : EVERY; }
     if (url.protocol === "javascript:") { return inlineCategories(percentDecoded(url.href.slice(11))); }
     if (url.protocol === "data:") { return dataCategories(url.href); }
+    if (!NETWORK.has(url.protocol) || !knows(url.hostname.replace(/\.+$/, ""))) { return []; }
     const parts = matchParts(url);
     if (parts === null) { return []; }
     const found = hostOnly ? null : matchUrl(parts[0], parts[1]);
     return found ? [found] : hostCategories(parts[0]);
+  };
+
+  // Pages repeat their URLs: up to 512 verdicts kept while the base URL stays the same.
+  const verdicts = new Map();
+  let verdictsFor = "";
+  const urlCategories = (text, hostOnly = false) => {
+    const value = String(text);
+    const base = document.baseURI;
+    if (base !== verdictsFor || verdicts.size >= 512) { verdicts.clear(); verdictsFor = base; }
+    const key = (hostOnly ? "h" : "u") + value;
+    let found = verdicts.get(key);
+    if (found === undefined) {
+      found = readUrl(value, hostOnly);
+      if (value.length <= 256) { verdicts.set(key, found); }
+    }
+    return found;
   };
 
   // A srcset split on commas and spaces: more pieces than the real parser finds, never
@@ -360,9 +393,14 @@
   };
 
   // `insert(fragment)` puts the held fragment in place; `write()` does the page's call.
+  // Only markup that names an element which fetches needs reading (the tokenizer ends a
+  // tag name at whitespace, "/" or ">", and lower-cases ASCII letters only).
+  const FETCHING_TAG = new RegExp(
+    `<(?:${[...htmlAttributes.keys(), "svg"].join("|")})[\\t\\n\\f\\r />]`, "i");
+
   const markup = (value, context, parsed, insert, write) => {
     const text = typeof value === "string" ? value : String(value);
-    if (!text.includes("<")) { return write(); }
+    if (!FETCHING_TAG.test(text)) { return write(); }
     const fragment = parse(text);
     if (!checkTree(fragment, parsed, true)) { return write(); }
     if (sameParse(context)) { return insert(fragment); }
@@ -405,7 +443,7 @@
   for (const name of ["write", "writeln"]) {
     patch(Document.prototype, name, (original) => function (...parts) {
       const text = parts.join("");
-      if (!text.includes("<")) { return original.apply(this, parts); }
+      if (!FETCHING_TAG.test(text)) { return original.apply(this, parts); }
       const fragment = parse(text);
       if (!checkTree(fragment, false, true)) { return original.apply(this, parts); }
       return original.call(this, serialize(fragment));
