@@ -434,3 +434,27 @@ def test_the_guard_and_the_server_read_cookie_names_alike(
     expected = [n for n in COOKIES if middleware.rules.cookie_category(n) in (None, "necessary")]
     assert sorted(stored) == sorted(expected)
     assert len(expected) < len(COOKIES) - 5
+
+
+def test_a_visitor_who_granted_analytics_gets_it_and_marketing_waits(tab: Tab) -> None:
+    tab.context.request.post(
+        tab.site + "/_consent/choice",
+        form={"choice": "save", "category": "analytics"},
+        headers={"Origin": tab.site},
+        max_redirects=0,
+    )
+    tab.open()
+    ran: list[str] = tab.page.evaluate("window.__order || []")
+    assert "G-early-appendChild" in ran and "G-late-prepend" in ran
+    assert not any(item.startswith("inline-") for item in ran)  # fbq(): marketing
+    asked = tab.tracker_requests()
+    assert any("fetch=early" in url for url in asked)
+    assert not any("facebook.com" in url or "youtube.com" in url for url in asked)
+    assert "_ga" in tab.cookies() and "_fbp" not in tab.cookies()
+    tab.page.locator("#asgi-consent-settings summary").first.click()
+    tab.page.locator('input[name="category"][value="marketing"]').last.check()
+    tab.page.locator('button[data-choice="save"]').last.click()
+    tab.wait_for("(window.__order || []).includes('inline-late')")
+    tab.page.wait_for_load_state("networkidle")
+    assert any("facebook.com/tr?ev=late-Image" in url for url in tab.tracker_requests())
+    assert "_fbp" in tab.cookies()
