@@ -458,3 +458,22 @@ def test_a_visitor_who_granted_analytics_gets_it_and_marketing_waits(tab: Tab) -
     tab.page.wait_for_load_state("networkidle")
     assert any("facebook.com/tr?ev=late-Image" in url for url in tab.tracker_requests())
     assert "_fbp" in tab.cookies()
+
+
+def test_markup_set_into_a_shadow_root_or_by_set_html_unsafe_is_held(tab: Tab) -> None:
+    tab.open()
+    before = len(tab.tracker_requests())
+    held: list[str | None] = tab.page.evaluate(
+        """() => {
+          const host = document.body.appendChild(document.createElement("div"));
+          const root = host.attachShadow({ mode: "open" });
+          root.innerHTML = '<iframe src="https://www.youtube.com/embed/shadow"></iframe>';
+          const box = document.body.appendChild(document.createElement("div"));
+          box.setHTMLUnsafe('<img src="https://www.facebook.com/tr?ev=unsafe">');
+          return [root.querySelector("iframe").getAttribute("data-consent"),
+                  box.querySelector("img").getAttribute("data-consent")];
+        }"""
+    )
+    assert held == ["media", "marketing"]
+    tab.page.wait_for_load_state("networkidle")
+    assert len(tab.tracker_requests()) == before == 0

@@ -53,6 +53,7 @@
   const replaceChildren = originalInsert("replaceChildren");
   const replaceWith = originalInsert("replaceWith");
   const appendChild = N.appendChild;
+  const replaceFragment = DocumentFragment.prototype.replaceChildren;  // a shadow root's
 
   // -- reading a URL as the server does (rules.py match_url, then host_categories) -----
 
@@ -398,14 +399,15 @@
   const FETCHING_TAG = new RegExp(
     `<(?:${[...htmlAttributes.keys(), "svg"].join("|")})[\\t\\n\\f\\r />]`, "i");
 
-  const markup = (value, context, parsed, insert, write) => {
+  // `scope`: where the page's own call puts the nodes, read at once after it.
+  const markup = (value, context, parsed, insert, write, scope = context) => {
     const text = typeof value === "string" ? value : String(value);
     if (!FETCHING_TAG.test(text)) { return write(); }
     const fragment = parse(text);
     if (!checkTree(fragment, parsed, true)) { return write(); }
     if (sameParse(context)) { return insert(fragment); }
     const result = write();
-    if (context) { checkTree(context, parsed, true); }
+    if (scope) { checkTree(scope, parsed, true); }
     return result;
   };
 
@@ -432,6 +434,24 @@
     const context = where[0] ? this.parentElement : this;
     return markup(value, context, true, (f) => where[1].call(this, f), call);
   };
+
+  const setHTMLUnsafe = E.setHTMLUnsafe;
+  if (typeof setHTMLUnsafe === "function") {
+    E.setHTMLUnsafe = function (value) {
+      return markup(value, this, true, (f) => replaceChildren.call(this, f),
+        () => setHTMLUnsafe.call(this, value));
+    };
+  }
+  const shadowHTML = own(ShadowRoot.prototype, "innerHTML");
+  if (shadowHTML && shadowHTML.set) {
+    Object.defineProperty(ShadowRoot.prototype, "innerHTML", {
+      ...shadowHTML,
+      set(value) {
+        markup(value, this.host, true, (f) => replaceFragment.call(this, f),
+          () => shadowHTML.set.call(this, value), this);
+      },
+    });
+  }
 
   // document.write: written scripts do run, so they are held too; the held markup is
   // written in their place as text.
