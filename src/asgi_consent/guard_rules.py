@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from .config import NECESSARY
-from .fetching import ELEMENT_ATTRIBUTES, FOREIGN_ELEMENT, FRAME, LINK, SRCSET, URL
+from .fetching import DOCUMENT, ELEMENT_ATTRIBUTES, FOREIGN_ELEMENT, FRAME, LINK, SRCSET, URL
 from .rules import TrackerRules
 
 #: Where guard.js expects its rules; replaced once, at start-up.
@@ -23,11 +23,12 @@ RULES_SLOT = b"/*RULES*/null"
 # a script cannot add to a live page: <base>, <html manifest>; and data-src, which
 # nothing fetches). SVG elements fetch through href and xlink:href.
 _NOT_ADDED = (b"base", b"html")
-_FETCH_KINDS = (URL, SRCSET, FRAME, LINK)
+_FETCH_KINDS = (URL, SRCSET, FRAME, LINK, DOCUMENT)
 
 
 def fetching_elements() -> dict[str, object]:
-    """{"html": [[element, [attribute...]]...], "svg": [attribute...], "srcset": [...]}"""
+    """{"html": [[element, [attribute...]]...], "svg": [attribute...], "srcset": [...],
+    "documents": [...]} (srcset: a list of URLs; documents: markup, iframe srcdoc)"""
     html = [
         [
             name.decode(),
@@ -46,8 +47,15 @@ def fetching_elements() -> dict[str, object]:
         for a, kind in attrs.items()
         if kind == SRCSET
     }
+    documents = {
+        a.decode()
+        for attrs in ELEMENT_ATTRIBUTES.values()
+        for a, kind in attrs.items()
+        if kind == DOCUMENT
+    }
     return {
         "html": [row for row in html if row[1]],
+        "documents": sorted(documents),
         "svg": [a.decode() for a, kind in FOREIGN_ELEMENT.items() if kind == URL],
         "srcset": sorted(srcset),
     }

@@ -460,7 +460,7 @@ def test_a_visitor_who_granted_analytics_gets_it_and_marketing_waits(tab: Tab) -
     assert "_fbp" in tab.cookies()
 
 
-def test_markup_set_into_a_shadow_root_or_by_set_html_unsafe_is_held(tab: Tab) -> None:
+def test_shadow_roots_set_html_unsafe_srcdoc_and_imported_nodes_are_held(tab: Tab) -> None:
     tab.open()
     before = len(tab.tracker_requests())
     held: list[str | None] = tab.page.evaluate(
@@ -470,10 +470,19 @@ def test_markup_set_into_a_shadow_root_or_by_set_html_unsafe_is_held(tab: Tab) -
           root.innerHTML = '<iframe src="https://www.youtube.com/embed/shadow"></iframe>';
           const box = document.body.appendChild(document.createElement("div"));
           box.setHTMLUnsafe('<img src="https://www.facebook.com/tr?ev=unsafe">');
+          const frame = document.createElement("iframe");
+          frame.srcdoc = '<p>hi</p><script src="https://connect.facebook.net/x/fbevents.js">' +
+            '</' + 'script>';
+          document.body.append(frame);
+          const parsed = new DOMParser().parseFromString(
+            '<img src="https://www.facebook.com/tr?ev=imported">', "text/html");
+          const imported = document.importNode(parsed.body.firstChild, true);
           return [root.querySelector("iframe").getAttribute("data-consent"),
-                  box.querySelector("img").getAttribute("data-consent")];
+                  box.querySelector("img").getAttribute("data-consent"),
+                  frame.getAttribute("data-consent"),
+                  imported.getAttribute("data-consent")];
         }"""
     )
-    assert held == ["media", "marketing"]
+    assert held == ["media", "marketing", "marketing", "marketing"]
     tab.page.wait_for_load_state("networkidle")
     assert len(tab.tracker_requests()) == before == 0

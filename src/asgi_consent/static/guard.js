@@ -230,8 +230,21 @@
   const isScript = (el) => el.localName === "script" && (el.namespaceURI === HTML || el.namespaceURI === SVG);
   const runs = (el) => RUNNABLE.test((get.call(el, "type") || "").trim().toLowerCase());
 
+  // A document written in an attribute (iframe srcdoc) loads with no guard of its own:
+  // it needs whatever its elements would need (nested srcdoc included).
+  const DOCUMENTS = new Set(RULES.elements.documents);
+  const markupCategories = (text) => {
+    if (!FETCHING_TAG.test(text)) { return []; }
+    const found = new Set();
+    for (const el of selectAllIn.call(parse(text), SELECTOR)) {
+      required(el, fetchingAttributes(el)).forEach((c) => found.add(c));
+    }
+    return [...found];
+  };
+
   const valueCategories = (el, name, value) => {
     if (SRCSET.has(name)) { return srcsetCategories(value); }
+    if (DOCUMENTS.has(name)) { return markupCategories(String(value)); }
     const hostOnly = el.localName === "link" && CONNECT.test(get.call(el, "rel") || "");
     return urlCategories(value, hostOnly);
   };
@@ -309,6 +322,14 @@
     const original = proto && Object.prototype.hasOwnProperty.call(proto, name) ? proto[name] : null;
     if (typeof original === "function") { proto[name] = wrap(original); }
   };
+  // A node made from another document's: an image starts loading when it is made.
+  for (const name of ["importNode", "adoptNode"]) {
+    patch(Document.prototype, name, (original) => function (...args) {
+      const node = original.apply(this, args);
+      if (node && typeof node === "object") { checkTree(node, true, true); }
+      return node;
+    });
+  }
   for (const [proto, names, from] of [
     [N, ["appendChild", "insertBefore", "replaceChild"], 0],
     [E, ["append", "prepend", "before", "after", "replaceWith", "replaceChildren"], 0],
