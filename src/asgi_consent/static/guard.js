@@ -286,8 +286,8 @@
   // `parsed`: made by the fragment parser (innerHTML...), whose scripts never run.
   const checkElement = (el, parsed) => {
     const attributes = fetchingAttributes(el);
+    if (!attributes) { return false; }  // every script element has some: src or href
     const script = isScript(el);
-    if (!attributes && !script) { return false; }
     if (script && (parsed || !runs(el))) { return false; }
     const categories = required(el, attributes);
     if (!refused(categories)) { return false; }
@@ -309,6 +309,12 @@
 
   // A node joining the live document is read whole; one added to a detached tree only
   // itself (its subtree is read when the tree goes live: linear, not once per level).
+  const guardOne = (original) => function (node) {
+    if (node !== null && typeof node === "object" && node.nodeType <= 11) {
+      checkTree(node, false, this.isConnected);
+    }
+    return original.apply(this, arguments);
+  };
   const guardInsert = (original, from) => function (...args) {
     const deep = (this instanceof Range ? this.startContainer : this).isConnected;
     for (let i = from; i < args.length; i++) {
@@ -331,7 +337,7 @@
     });
   }
   for (const [proto, names, from] of [
-    [N, ["appendChild", "insertBefore", "replaceChild"], 0],
+    [N, ["appendChild", "insertBefore", "replaceChild"], -1],
     [E, ["append", "prepend", "before", "after", "replaceWith", "replaceChildren"], 0],
     [E, ["insertAdjacentElement"], 1],
     [CharacterData.prototype, ["before", "after", "replaceWith"], 0],
@@ -340,7 +346,9 @@
     [DocumentFragment.prototype, ["append", "prepend", "replaceChildren"], 0],
     [Range.prototype, ["insertNode"], 0],
   ]) {
-    for (const name of names) { patch(proto, name, (original) => guardInsert(original, from)); }
+    for (const name of names) {
+      patch(proto, name, (original) => (from < 0 ? guardOne(original) : guardInsert(original, from)));
+    }
   }
 
   // -- attributes and properties that fetch ---------------------------------------------
