@@ -7,8 +7,12 @@ nonce. `page.on("request")` sees every request the browser tries; a request coun
 tracker's when the server's own rules say so.
 
 Sources for Microsoft's APIs (checked 2026-12-01):
-- UET consent mode, `window.uetq.push('consent', 'default' | 'update', {ad_storage})`:
-  https://learn.microsoft.com/en-us/advertising/msa-help/hlp_ba_conc_uet_consent
+- UET consent mode, `window.uetq = window.uetq || []; window.uetq.push('consent',
+  'default' | 'update', {'ad_storage': 'granted' | 'denied'})`, the default on every page
+  load, an update once the visitor chooses: https://help.ads.microsoft.com/apex/index/3/en/60119
+  ("Setting up UET for consent mode"; its current home,
+  https://learn.microsoft.com/en-us/advertising/msa-help/hlp_ba_conc_uet_consent, says the
+  signal is required for EEA, UK and Swiss visitors; its stored copy ends before the code)
 - Clarity, `window.clarity('consentv2', {ad_Storage, analytics_Storage})`, each
   "granted" or "denied", enforced for EEA/UK/CH visits from 31 October 2025:
   https://learn.microsoft.com/en-us/clarity/setup-and-installation/clarity-consent-api-v2
