@@ -49,6 +49,7 @@ bench: $(VENV)/.installed
 	$(PY) -m benchmarks $(BENCH_ARGS)
 	$(PY) -m benchmarks.choices
 	$(PY) -m benchmarks.cacheable
+	$(PY) -m benchmarks.guard
 
 fuzz: $(VENV)/.installed
 	$(PY) -m pip install --quiet atheris

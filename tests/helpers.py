@@ -46,8 +46,13 @@ def html_app(
 
 
 def wrap(app: Callable[..., Awaitable[None]], **options: Any) -> ConsentMiddleware:
-    """`app` behind the middleware, with the test secret unless `options` name one."""
+    """`app` behind the middleware, with the test secret unless `options` name one.
+
+    The run-time guard (on by default) is left out unless asked for: it is one script
+    first in <head>, tested in test_runtime_guard.py and by the browser tests, and the
+    byte-exact tests of the rewriter read pages without it."""
     options.setdefault("secret_key", SECRET)
+    options.setdefault("runtime_guard", False)
     return ConsentMiddleware(app, **options)
 
 

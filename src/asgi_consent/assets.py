@@ -7,10 +7,15 @@ from dataclasses import dataclass
 from importlib import resources
 
 from .config import ConsentConfig
+from .guard_rules import guard_script
+from .rules import TrackerRules
 
 _MEDIA_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 # consent-cache.js/.css: the head of a page under `cacheable_html` (see cacheable.py).
-FILES = ("consent.css", "consent.js", "consent-mode.js", "consent-cache.js", "consent-cache.css")
+FILES = (
+    "consent.css", "consent.js", "consent-mode.js", "consent-cache.js", "consent-cache.css",
+    "guard.js", "microsoft-consent.js",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +44,7 @@ class Assets:
     """The static files, read once; the theme is baked into the CSS (no inline styles,
     so a strict Content-Security-Policy needs nothing more than 'self')."""
 
-    def __init__(self, config: ConsentConfig) -> None:
+    def __init__(self, config: ConsentConfig, rules: TrackerRules | None = None) -> None:
         self._prefix = config.endpoint_prefix + "/static/"
         folder = resources.files(__package__).joinpath("static")
         self._by_file: dict[str, Asset] = {}
@@ -48,6 +53,8 @@ class Assets:
             body = folder.joinpath(name).read_bytes()
             if name == "consent.css":
                 body += _theme_css(config)
+            elif name == "guard.js":  # the server's own rules, written in
+                body = guard_script(body, rules or TrackerRules(config))
             digest = hashlib.sha256(body).hexdigest()[:12]
             asset = Asset(name, body, digest, _MEDIA_TYPES["." + name.rpartition(".")[2]])
             self._by_file[asset.file_name] = asset

@@ -38,6 +38,15 @@ CONSENT_MODE_SIGNALS = (
 )
 
 
+# Microsoft's signals: UET consent mode has one (ad_storage); Clarity's consentv2 two.
+UET_SIGNALS = (("ad_storage", "marketing"),)
+CLARITY_SIGNALS = (("ad_Storage", "marketing"), ("analytics_Storage", "analytics"))
+
+
+def _pairs(signals: tuple[tuple[str, str], ...]) -> str:
+    return " ".join(f"{signal}:{category}" for signal, category in signals)
+
+
 def _e(text: str) -> str:
     return escape(text, quote=True)
 
@@ -215,6 +224,32 @@ class BannerRenderer:
             f'<script src="{self._assets.url("consent-mode.js")}"'
             f' data-consent-state="{state}"{nonce_attr}></script>'
         ).encode()
+
+    def head_scripts(
+        self, granted: frozenset[str], nonce: str | None, guard: bool, *, cached: bool = False
+    ) -> bytes:
+        """What goes first in <head>, in this order: the run-time guard (before any page
+        script), then the consent signals' defaults (before any vendor tag). `cached`: the
+        page is the same for everyone (cacheable_html), so the scripts ask consent-cache.js,
+        which ran before them, for the choice in the cookie instead of carrying it; it also
+        gives Google's default itself."""
+        cfg = self._config
+        nonce_attr = f' nonce="{_e(nonce)}"' if nonce else ""
+        state = ' data-cached=""' if cached else f' data-granted="{_e(" ".join(sorted(granted)))}"'
+        parts = []
+        if guard:
+            guard_url = self._assets.url("guard.js")
+            parts.append(f'<script src="{guard_url}"{state}{nonce_attr}></script>')
+        if cfg.consent_mode and not cached:
+            parts.append(self.consent_mode_default(granted, nonce).decode())
+        if cfg.uet_consent_mode or cfg.clarity_consent:
+            uet = f' data-uet="{_pairs(UET_SIGNALS)}"' if cfg.uet_consent_mode else ""
+            clarity = f' data-clarity="{_pairs(CLARITY_SIGNALS)}"' if cfg.clarity_consent else ""
+            parts.append(
+                f'<script src="{self._assets.url("microsoft-consent.js")}"'
+                f"{uet}{clarity}{state}{nonce_attr}></script>"
+            )
+        return "".join(parts).encode()
 
     # -- templates (cached) -----------------------------------------------------
 

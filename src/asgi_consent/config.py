@@ -212,6 +212,9 @@ class ConsentConfig:
     # trackers
     honor_gpc: bool = option(FLAG, "Sec-GPC: 1 keeps marketing off.", default=True)
     consent_mode: bool = option(FLAG, "Google Consent Mode v2 signals.", default=False)
+    uet_consent_mode: bool = option(FLAG, "Microsoft UET consent mode signals.", default=False)
+    clarity_consent: bool = option(FLAG, "Microsoft Clarity consentv2 signals.", default=False)
+    runtime_guard: bool = option(FLAG, "Hold back trackers page code adds.", default=True)
     block_catalogue: bool = option(FLAG, "Use the built-in tracker catalogue.", default=True)
     tracker_urls: Mapping[str, Sequence[str]] = option(
         PATTERNS, "Extra tracker URL patterns (host/path-prefix).", factory=dict

@@ -64,7 +64,7 @@ class ConsentMiddleware:
         self.config = config
         self.codec = ConsentCodec(config)
         self.rules = TrackerRules(config)
-        self.assets = Assets(config)
+        self.assets = Assets(config, self.rules)
         self.banner = BannerRenderer(config, self.assets)
         self.consent_log = _choice_log(config)
         self.endpoints = ConsentEndpoints(

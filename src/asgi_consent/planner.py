@@ -1,9 +1,10 @@
 """What one page gets for one visitor: the `RewritePlan`.
 
-The banner or the settings control, in which language; Google Consent Mode's default
-command; the page's CSP nonce on everything we insert; click-to-load placeholders for
-held-back frames; and how the page is read (its own URL, fragment or document, XHTML,
-encoding). The middleware asks once per HTML response; the rewriter follows the plan.
+The banner or the settings control, in which language; first in <head>, the run-time
+guard and the consent signals' defaults (Google, Microsoft); the page's CSP nonce on
+everything we insert; click-to-load placeholders for held-back frames; and how the page
+is read (its own URL, fragment or document, XHTML, encoding). The middleware asks once
+per HTML response; the rewriter follows the plan.
 """
 
 from __future__ import annotations
@@ -71,14 +72,16 @@ class PagePlanner:
         if not consent.decided or cfg.settings_button or blocked:
             language = self.language(scope)
         nonce = csp_nonce(headers)
+        # The guard only where something is refused: it has nothing to hold otherwise.
+        guard = cfg.runtime_guard and bool(blocked)
         if self._cacheable is not None:
             before_body_end = self._cacheable.insertion(language, next_path, nonce)
-            head_start = self._cacheable.head(nonce)
+            head_start = self._cacheable.head(nonce) + self._banner.head_scripts(
+                granted, nonce, guard, cached=True
+            )
         else:
             before_body_end = self._insertion(scope, consent, language, next_path, nonce)
-            head_start = b""
-            if cfg.consent_mode:
-                head_start = self._banner.consent_mode_default(granted, nonce)
+            head_start = self._banner.head_scripts(granted, nonce, guard)
         return RewritePlan(
             granted=granted,
             blocked=blocked,

@@ -212,6 +212,23 @@ class TrackerRules:
     def cookies_of(self, names: Sequence[str], refused: frozenset[str]) -> list[str]:
         return [n for n in names if self.cookie_category(n) in refused]
 
+    def as_data(self) -> dict[str, object]:
+        """Every lookup above as plain data (lists of pairs, in the order they are tried):
+        the browser's run-time guard is generated from this (guard_rules.py)."""
+        return {
+            "categories": sorted(self.categories),
+            "urls": [
+                [
+                    [host, [[prefix, m.category] for prefix, m in entries]]
+                    for host, entries in table.by_host.items()
+                ]
+                for table in self._tables.values()
+            ],
+            "markers": [[m.decode(), c] for m, c in self._marker_category.items()],
+            "hosts": [[h.decode(), c] for h, c in self._host_category.items()],
+            "cookies": [list(self._cookie_exact.items()), list(self._cookie_prefixes)],
+        }
+
 
 def _trie_pattern(words: list[bytes]) -> bytes:
     """One regex for many literal markers, shaped as a trie ("gtag(" and "gtm." share

@@ -238,7 +238,7 @@ def test_before_a_choice_no_tracker_request_and_the_banner_shows(visitor: Visito
 def test_accepting_starts_the_trackers_in_place(visitor: Visitor) -> None:
     _load(visitor)
     visitor.page.evaluate("window.__same_page = true")
-    visitor.page.locator('#asgi-consent [data-choice="accept"]').click()
+    visitor.page.locator('#asgi-consent > form [data-choice="accept"]').click()
     _wait(visitor, "window.__fake_ga === 1")
     assert visitor.page.evaluate("window.__same_page") is True  # no reload
     assert any("googletagmanager.com/gtag/js" in url for url in visitor.tracker_requests())
@@ -248,7 +248,7 @@ def test_accepting_starts_the_trackers_in_place(visitor: Visitor) -> None:
 
 def test_a_decided_visitor_never_sees_the_banner_and_trackers_wake(visitor: Visitor) -> None:
     _load(visitor)
-    visitor.page.locator('#asgi-consent [data-choice="accept"]').click()
+    visitor.page.locator('#asgi-consent > form [data-choice="accept"]').click()
     _wait(visitor, "window.__fake_ga === 1")
     visitor.requests.clear()
     _load(visitor, "/other")  # a cached page, as it was for a visitor without a choice
@@ -268,7 +268,7 @@ def test_a_decided_visitor_never_sees_the_banner_and_trackers_wake(visitor: Visi
 
 def test_rejecting_and_reloading_loads_no_tracker(visitor: Visitor) -> None:
     _load(visitor)
-    visitor.page.locator('#asgi-consent [data-choice="reject"]').click()
+    visitor.page.locator('#asgi-consent > form [data-choice="reject"]').click()
     _wait(visitor, "document.getElementById('asgi-consent') === null")
     visitor.page.reload()
     _wait(visitor, "window.asgiConsent !== undefined && document.readyState === 'complete'")
@@ -318,7 +318,7 @@ def test_without_javascript_the_form_records_the_choice_and_trackers_stay_inert(
     page.on("request", lambda request: visitor.requests.append(request.url))
     try:
         visitor.goto("/article")
-        page.locator('#asgi-consent [data-choice="accept"]').click()
+        page.locator('#asgi-consent > form [data-choice="accept"]').click()
         page.wait_for_url(visitor.url("/article"))
         assert visitor.cookie("asgi_consent") is not None  # the choice is kept...
         assert page.locator("#asgi-consent").is_visible()  # ...the cached page asks again

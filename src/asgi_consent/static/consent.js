@@ -297,6 +297,8 @@
       return;
     }
     granted = [...now];
+    // The run-time guard (and Microsoft's signals) hear of the choice before anything wakes.
+    document.dispatchEvent(new CustomEvent("asgi-consent:grant", { detail: [...now] }));
     if (state.settings_html && document.body) {
       document.body.insertAdjacentHTML("beforeend", state.settings_html);
       settings = document.body.lastElementChild;
