@@ -280,6 +280,8 @@
 
   const apply = (state, before) => {
     if (grantOnly(state, before)) {
+      // The run-time guard hears of the grant first, or it would hold what wakes here.
+      document.dispatchEvent(new CustomEvent("asgi-consent:grant", { detail: [...granted] }));
       if (consentMode) { updateConsentMode(granted); }
       wakeAll();
       if (lastFocus && lastFocus.isConnected) { lastFocus.focus(); }
