@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from .assets import Assets
 from .config import NECESSARY, ConsentConfig
+from .head import CONSENT_MODE_SIGNALS, HeadScripts, pairs
 from .locales import Texts, texts_for
 from .memo import Memo
 
@@ -27,25 +28,6 @@ _CLOSE_ICON = (
     ' focusable="false"><path d="M6 6l12 12M18 6L6 18" stroke="currentColor"'
     ' stroke-width="2" stroke-linecap="round" fill="none"/></svg>'
 )
-
-# Google Consent Mode v2: the signals each of our categories stands for. Written into the
-# default command's state and onto our consent.js element, which sends the updates.
-CONSENT_MODE_SIGNALS = (
-    ("analytics_storage", "analytics"),
-    ("ad_storage", "marketing"),
-    ("ad_user_data", "marketing"),
-    ("ad_personalization", "marketing"),
-)
-
-
-# Microsoft's signals: UET consent mode has one (ad_storage); Clarity's consentv2 two.
-UET_SIGNALS = (("ad_storage", "marketing"),)
-CLARITY_SIGNALS = (("ad_Storage", "marketing"), ("analytics_Storage", "analytics"))
-
-
-def _pairs(signals: tuple[tuple[str, str], ...]) -> str:
-    return " ".join(f"{signal}:{category}" for signal, category in signals)
-
 
 def _e(text: str) -> str:
     return escape(text, quote=True)
@@ -98,10 +80,10 @@ class BannerRenderer:
         self._banners: Memo[tuple[str, bool, frozenset[str]], str] = Memo(size=256)
         self._settings: Memo[tuple[str, frozenset[str]], str] = Memo(size=1024)
         self._placeholders: Memo[tuple[str, str, str], str] = Memo(size=1024)
+        self.head = HeadScripts(config, assets)
         mode = ""
         if config.consent_mode:
-            signals = " ".join(f"{signal}:{category}" for signal, category in CONSENT_MODE_SIGNALS)
-            mode = f' data-consent-mode="{signals}"'
+            mode = f' data-consent-mode="{pairs(CONSENT_MODE_SIGNALS)}"'
         self._mode_attribute = mode
         # color_scheme: light is the stylesheet's default; the others are a class on our roots.
         scheme = config.color_scheme
@@ -211,45 +193,6 @@ class BannerRenderer:
         if modifier:
             box = box.replace("asgi-consent-placeholder", "asgi-consent-placeholder" + modifier, 1)
         return box.encode()
-
-    def consent_mode_default(self, granted: frozenset[str], nonce: str | None) -> bytes:
-        """Google Consent Mode's default command, first in <head>: each signal granted or
-        denied as the visitor chose, so a returning visitor starts with their choice."""
-        state = " ".join(
-            f"{signal}:{'granted' if category in granted else 'denied'}"
-            for signal, category in CONSENT_MODE_SIGNALS
-        )
-        nonce_attr = f' nonce="{_e(nonce)}"' if nonce else ""
-        return (
-            f'<script src="{self._assets.url("consent-mode.js")}"'
-            f' data-consent-state="{state}"{nonce_attr}></script>'
-        ).encode()
-
-    def head_scripts(
-        self, granted: frozenset[str], nonce: str | None, guard: bool, *, cached: bool = False
-    ) -> bytes:
-        """What goes first in <head>, in this order: the run-time guard (before any page
-        script), then the consent signals' defaults (before any vendor tag). `cached`: the
-        page is the same for everyone (cacheable_html), so the scripts ask consent-cache.js,
-        which ran before them, for the choice in the cookie instead of carrying it; it also
-        gives Google's default itself."""
-        cfg = self._config
-        nonce_attr = f' nonce="{_e(nonce)}"' if nonce else ""
-        state = ' data-cached=""' if cached else f' data-granted="{_e(" ".join(sorted(granted)))}"'
-        parts = []
-        if guard:
-            guard_url = self._assets.url("guard.js")
-            parts.append(f'<script src="{guard_url}"{state}{nonce_attr}></script>')
-        if cfg.consent_mode and not cached:
-            parts.append(self.consent_mode_default(granted, nonce).decode())
-        if cfg.uet_consent_mode or cfg.clarity_consent:
-            uet = f' data-uet="{_pairs(UET_SIGNALS)}"' if cfg.uet_consent_mode else ""
-            clarity = f' data-clarity="{_pairs(CLARITY_SIGNALS)}"' if cfg.clarity_consent else ""
-            parts.append(
-                f'<script src="{self._assets.url("microsoft-consent.js")}"'
-                f"{uet}{clarity}{state}{nonce_attr}></script>"
-            )
-        return "".join(parts).encode()
 
     # -- templates (cached) -----------------------------------------------------
 

@@ -24,8 +24,9 @@ from starlette.requests import Request
 from starlette.types import Message, Scope, Send
 
 from .assets import Assets
-from .banner import CONSENT_MODE_SIGNALS, BannerRenderer
+from .banner import BannerRenderer
 from .config import NECESSARY, OPTIONS, ConsentConfig
+from .head import CONSENT_MODE_SIGNALS
 from .headers import edit_page_headers
 from .locales import choose_language
 from .memo import Memo

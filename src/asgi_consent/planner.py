@@ -76,12 +76,12 @@ class PagePlanner:
         guard = cfg.runtime_guard and bool(blocked)
         if self._cacheable is not None:
             before_body_end = self._cacheable.insertion(language, next_path, nonce)
-            head_start = self._cacheable.head(nonce) + self._banner.head_scripts(
+            head_start = self._cacheable.head(nonce) + self._banner.head.scripts(
                 granted, nonce, guard, cached=True
             )
         else:
             before_body_end = self._insertion(scope, consent, language, next_path, nonce)
-            head_start = self._banner.head_scripts(granted, nonce, guard)
+            head_start = self._banner.head.scripts(granted, nonce, guard)
         return RewritePlan(
             granted=granted,
             blocked=blocked,
