@@ -16,6 +16,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
@@ -449,16 +450,23 @@ def _rewriter_variant(version: Version, scope: dict[str, Any], page: bytes, name
 
 
 def _peers(page: bytes) -> list[Variant]:
-    return [
-        sync_variant("selectolax parse+serialise", lambda: parse_selectolax(page), len(page)),
-        sync_variant("lxml parse+serialise", lambda: parse_lxml(page), len(page)),
-    ]
+    """selectolax and lxml when installed (benchmarks/requirements.txt); left out if not."""
+    peers = []
+    for name, parse in (("selectolax", parse_selectolax), ("lxml", parse_lxml)):
+        try:
+            parse(b"<p>")
+        except ImportError:
+            print(f"{name} not installed: its peer row is left out")
+            continue
+        peers.append(sync_variant(f"{name} parse+serialise", partial(parse, page), len(page)))
+    return peers
 
 
 def _peer_rows(label: str, page: bytes, peers: list[Variant]) -> list[Row]:
-    exact = (parse_selectolax(page) == page, parse_lxml(page) == page)
+    parsers = {"selectolax": parse_selectolax, "lxml": parse_lxml}
     return [
-        timing_row(label, p, note=f"byte-exact: {e}") for p, e in zip(peers, exact, strict=True)
+        timing_row(label, p, note=f"byte-exact: {parsers[p.name.split()[0]](page) == page}")
+        for p in peers
     ]
 
 

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import chain, repeat
 
+from .compiled import core
 from .tree import TreeModel
 
 Buffer = bytes | bytearray
@@ -88,6 +89,17 @@ _SLASH = ord("/")
 
 def skip(buf: Buffer, pos: int, tree: TreeModel, *, guarded: bool) -> int:
     """Where the run of text and unremarkable tags starting at `pos` ends."""
+    if core is not None:  # the same run, read in C (_scanner.c)
+        stop, starts, ends = core.skip(buf, pos, guarded)
+        if starts:
+            tree.opened(starts)
+        if ends:
+            tree.closed(ends)
+        return stop
+    return _skip(buf, pos, tree, guarded=guarded)
+
+
+def _skip(buf: Buffer, pos: int, tree: TreeModel, *, guarded: bool) -> int:
     found = (_SKIP_GUARDED if guarded else _SKIP_ALL).match(buf, pos)
     stop = found.end() if found is not None else pos
     if stop - pos > _LONG_RUN:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from .compiled import core
 
 Buffer = bytes | bytearray  # the rewriter's growing input: scanned in place, never copied
 
@@ -13,10 +16,10 @@ _ATTRIBUTE = re.compile(
 )
 
 
-@dataclass(slots=True)
-class Attribute:
+class Attribute(NamedTuple):
     """One attribute as the tokenizer reads it: lower-case name, raw value bytes, and
-    where its name sits in the buffer (for renames)."""
+    where its name sits in the buffer (for renames). A tuple: the compiled core makes
+    them without a Python call."""
 
     name: bytes
     value: bytes
@@ -62,6 +65,12 @@ class Tag:
 
 
 def read_attributes(buf: Buffer, start: int, stop: int) -> list[Attribute]:
+    if core is not None:  # the same reading in C (_scanner.c)
+        return core.read_attributes(buf, start, stop, Attribute)
+    return _read_attributes(buf, start, stop)
+
+
+def _read_attributes(buf: Buffer, start: int, stop: int) -> list[Attribute]:
     attrs = []
     pos = start
     while pos < stop:
