@@ -89,6 +89,11 @@ def primitive_mismatches(core: Core, doc: bytes, rng: random.Random, tries: int)
         ref = scanner._TAG_TAIL.match(piece, pos)
         if core.tag_end(piece, pos) != (ref.end() if ref is not None else -1):
             found.append(f"tag_end({bytes(piece)!r}, {pos})")
+        name = scanner._TAG_NAME.match(piece, pos)
+        name_end = name.end() if name is not None else pos
+        tail = scanner._TAG_TAIL.match(piece, name_end)
+        if core.tag_span(piece, pos) != (name_end, tail.end() if tail is not None else -1):
+            found.append(f"tag_span({bytes(piece)!r}, {pos})")
         stop = rng.randint(pos, len(piece))
         attrs = core.read_attributes(piece, pos, stop, tags.Attribute)
         if attrs != tags._read_attributes(piece, pos, stop) or not all(

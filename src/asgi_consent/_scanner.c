@@ -10,6 +10,8 @@
  * tag_end(buf, pos) -> int
  *     scanner._TAG_TAIL: the end of a tag (after ">") whose name ends at `pos`, or -1
  *     when the buffer ends first.
+ * tag_span(buf, name_start) -> (name_end, end)
+ *     scanner._TAG_NAME then _TAG_TAIL: where a tag's name ends, and tag_end from there.
  * read_attributes(buf, start, stop, cls) -> list
  *     tags.read_attributes: each attribute in buf[start:stop] as tags._ATTRIBUTE reads
  *     it, made as cls(name, value, name_start, name_end, unquoted_end, end) (cls is
@@ -365,7 +367,23 @@ static PyObject *read_attributes(PyObject *self, PyObject *args)
     return list;
 }
 
+static PyObject *tag_span(PyObject *self, PyObject *args)
+{
+    Py_buffer view;
+    Py_ssize_t pos, ne, end;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*n", &view, &pos))
+        return NULL;
+    if (pos < 0)
+        pos = 0;
+    ne = name_end((const uchar *)view.buf, view.len, pos);
+    end = tail((const uchar *)view.buf, view.len, ne, GUARD_NONE);
+    PyBuffer_Release(&view);
+    return Py_BuildValue("nn", ne, end);
+}
+
 static PyMethodDef methods[] = {
+    {"tag_span", tag_span, METH_VARARGS, "(name end, tag end or -1) of the tag whose name starts at pos."},
     {"read_attributes", read_attributes, METH_VARARGS, "A tag's attributes, as tags.py reads them."},
     {"skip", skip, METH_VARARGS, "The skim's run from pos: (stop, start names, end names)."},
     {"tag_end", tag_end, METH_VARARGS, "Where a tag whose name ends at pos ends, or -1."},

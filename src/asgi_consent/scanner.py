@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from .charrefs import decode_attribute
+from .compiled import core
 from .longtag import LongTag
 from .skim import skip
 from .tags import Attribute, Buffer, Tag, move_tag
@@ -50,6 +51,16 @@ DATA, UNTIL, LONG = 0, 4, 5
 GUARDED, ALL = 1, 2  # what the fast path may step over (see skim.py)
 LONG_START, LONG_ATTRIBUTE, LONG_END = 1, 2, 3
 _CLOSERS = {closer: re.compile(re.escape(closer)) for closer in (b">", b"?>", b"]]>")}
+
+
+def _tag_span(buf: Buffer, name_start: int) -> tuple[int, int]:
+    """Where a tag's name ends, and where the tag ends (after ">"; -1: not in `buf`)."""
+    if core is not None:  # the same reading in C (_scanner.c)
+        return core.tag_span(buf, name_start)
+    name = _TAG_NAME.match(buf, name_start)
+    name_end = name.end() if name is not None else name_start
+    found = _TAG_TAIL.match(buf, name_end)
+    return name_end, (found.end() if found is not None else -1)
 
 
 class Scanner:
@@ -237,10 +248,8 @@ class Scanner:
         end = len(buf)
         if not final and end < self.retry_at:
             return -lt - 1
-        name = _TAG_NAME.match(buf, name_start)
-        name_end = name.end() if name is not None else name_start
-        m = _TAG_TAIL.match(buf, name_end)
-        if m is None:
+        name_end, tag_end = _tag_span(buf, name_start)
+        if tag_end < 0:
             if final:
                 self.open_at_eof = self.eof_in_tag = True
                 return end  # EOF in a tag: the tag is dropped, and the rest is in it
@@ -252,7 +261,7 @@ class Scanner:
         tag_name = bytes(buf[name_start:name_end]).lower()
         if self.xml and b":" in tag_name:  # XHTML: "h:script" is a script, prefixed
             tag_name = tag_name.rpartition(b":")[2]
-        tag = Tag(tag_name, lt, m.end(), name_end, is_end)
+        tag = Tag(tag_name, lt, tag_end, name_end, is_end)
         if is_end:
             self.tree.end_tag(tag.name)
             tags.append(tag)

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from .compiled import core
 
 Buffer = bytes | bytearray  # the rewriter's growing input: scanned in place, never copied
+_SLASH = ord("/")
 
 _ATTRIBUTE = re.compile(
     rb"""[\t\n\f\r /]*+([^\t\n\f\r />][^\t\n\f\r />=]*+)"""
@@ -58,7 +59,7 @@ class Tag:
         """The self-closing flag: "/>" where the "/" does not end an unquoted value."""
         if self.self_closing_flag is not None:
             return self.self_closing_flag
-        if buf[self.end - 2 : self.end - 1] != b"/" or self.end - 2 < self.name_end:
+        if self.end - 2 < self.name_end or buf[self.end - 2] != _SLASH:
             return False
         attrs = self.attributes(buf)
         return not attrs or attrs[-1].unquoted_end != self.end - 1

@@ -175,9 +175,15 @@ class TreeModel:
             self.open.update(names)
 
     def closed(self, names: Iterable[bytes]) -> None:
+        """Count end tags; a name closed more often than opened is forgotten (with every
+        name at zero), as at once after the whole batch."""
         counts = self.open
-        counts.subtract(Counter(names))  # counted in C first: few distinct names
-        if min(counts.values(), default=0) < 0:
+        below = False
+        for name in names:
+            left = counts[name] - 1
+            counts[name] = left
+            below = below or left < 0
+        if below:  # no count is negative before a batch: only this one's can be
             for name in [n for n, count in counts.items() if count <= 0]:
                 del counts[name]
 
