@@ -34,7 +34,8 @@ PIECES = [
     b"A", b"p", b"src", b"SRC", b"on", b"onclick", b"href", b"xlink:href", b"body", b"script",
     b"data-consent", b"data", b"to", b"link", b"area", b"div", b"x", b"\x00", b"\xe9", b"<a ",
     b"<p ", b"</p>", b"</body>", b"<img ", b"<area", b"style", b"<!--", b"-->", b"<svg>",
-    b"</script>", b"<script>", b"<![CDATA[", b"]]>", b"<title>", b"<iframe src=",
+    b"</script>", b"<script>", b"<![CDATA[", b"]]>", b"<title>", b"<iframe src=", b"<br",
+    b"</br", b"<meta ", b"<AREA", b"<applet", b"&", b"&#32;", b"\r\n",
 ]  # fmt: skip
 
 
@@ -82,10 +83,10 @@ def primitive_mismatches(core: Core, doc: bytes, rng: random.Random, tries: int)
         cut = rng.randint(0, len(doc))
         piece = doc[:cut] if rng.random() < 0.5 else bytearray(doc[:cut])
         pos = rng.randint(0, len(piece))
-        for guarded in (False, True):
-            expected = _python_skip(piece, pos, guarded)
-            if core.skip(piece, pos, guarded) != expected:
-                found.append(f"skip({bytes(piece)!r}, {pos}, guarded={guarded})")
+        for guarded, frameset_ok in skim._PATTERNS:
+            expected = _python_skip(piece, pos, guarded, frameset_ok)
+            if core.skip(piece, pos, guarded, frameset_ok) != expected:
+                found.append(f"skip({bytes(piece)!r}, {pos}, {guarded}, {frameset_ok})")
         ref = scanner._TAG_TAIL.match(piece, pos)
         if core.tag_end(piece, pos) != (ref.end() if ref is not None else -1):
             found.append(f"tag_end({bytes(piece)!r}, {pos})")
@@ -103,8 +104,10 @@ def primitive_mismatches(core: Core, doc: bytes, rng: random.Random, tries: int)
     return found
 
 
-def _python_skip(buf: bytes | bytearray, pos: int, guarded: bool) -> tuple[int, Any, Any]:
-    found = (skim._SKIP_GUARDED if guarded else skim._SKIP_ALL).match(buf, pos)
+def _python_skip(
+    buf: bytes | bytearray, pos: int, guarded: bool, frameset_ok: bool
+) -> tuple[int, Any, Any]:
+    found = skim._PATTERNS[guarded, frameset_ok].match(buf, pos)
     stop = found.end() if found is not None else pos
     run = bytes(buf[pos:stop]).lower()
     starts = [name for name in skim._STARTS.findall(run) if name]

@@ -3,10 +3,10 @@
  * finds where things start and end. scanner.py's pure-Python code is the reference:
  * tests/test_compiled_core.py and benchmarks/fuzz_core.py require identical results.
  *
- * skip(buf, pos, guarded) -> (stop, start_names, end_names)
- *     skim.py's run: text and unremarkable tags from `pos`, exactly as skim._SKIP_ALL
- *     (guarded=False) or skim._SKIP_GUARDED (guarded=True) match them, with the
- *     lower-cased names of the start tags and end tags stepped over, in order.
+ * skip(buf, pos, guarded, frameset_ok) -> (stop, start_names, end_names)
+ *     skim.py's run: text and unremarkable tags from `pos`, exactly as skim._PATTERNS
+ *     [guarded, frameset_ok] matches them, with the lower-cased names of the start tags
+ *     and end tags stepped over, in order.
  * tag_end(buf, pos) -> int
  *     scanner._TAG_TAIL: the end of a tag (after ">") whose name ends at `pos`, or -1
  *     when the buffer ends first.
@@ -66,6 +66,11 @@ static const char *const TOKENIZER_NAMES[] = {
     "script", "style", "title", "textarea", "xmp", "iframe", "noembed", "noframes",
     "noscript", "plaintext", "svg", "math", "frameset", "body", "head", "html", NULL};
 static const char *const FETCHING_NAMES_MORE[] = {"link", "base", "meta", NULL};
+/* tree.FRAMESET_KILLERS: start tags after which a <frameset> is ignored */
+static const char *const FRAMESET_KILLERS[] = {
+    "applet", "area", "body", "br", "button", "dd", "dt", "embed", "hr", "iframe", "image",
+    "img", "input", "keygen", "li", "listing", "marquee", "object", "pre", "select",
+    "table", "template", "textarea", "wbr", "xmp", NULL};
 /* skim.py: _FETCHING_ANYWHERE's literal names (on* and data-consent* are prefixes) */
 static const char *const FETCHING_ANYWHERE[] = {
     "src", "srcset", "poster", "data", "background", "style", "srcdoc", "ping",
@@ -165,12 +170,14 @@ static int append_name(PyObject *list, const uchar *s, Py_ssize_t n)
 
 /* One start tag at `lt` ("<" and a letter): where it ends, or -1 when the run stops here. */
 static Py_ssize_t start_tag(const uchar *buf, Py_ssize_t len, Py_ssize_t lt, int guarded,
-                            Py_ssize_t *name_stop)
+                            int frameset_ok, Py_ssize_t *name_stop)
 {
     Py_ssize_t ne = name_end(buf, len, lt + 1), n = ne - lt - 1;
     int link;
     *name_stop = ne;
     if (ne >= len)
+        return -1;
+    if (frameset_ok && in_list(buf + lt + 1, n, FRAMESET_KILLERS))
         return -1;
     link = equals(buf + lt + 1, n, "a") || equals(buf + lt + 1, n, "area");
     if (!link && (in_list(buf + lt + 1, n, TOKENIZER_NAMES) ||
@@ -183,14 +190,14 @@ static Py_ssize_t start_tag(const uchar *buf, Py_ssize_t len, Py_ssize_t lt, int
 
 static PyObject *skip(PyObject *self, PyObject *args)
 {
-    (void)self;
     Py_buffer view;
     Py_ssize_t pos, len, p;
-    int guarded;
+    int guarded, frameset_ok;
     const uchar *buf;
     PyObject *starts = NULL, *ends = NULL, *result = NULL;
 
-    if (!PyArg_ParseTuple(args, "y*np", &view, &pos, &guarded))
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*npp", &view, &pos, &guarded, &frameset_ok))
         return NULL;
     buf = (const uchar *)view.buf;
     len = view.len;
@@ -200,9 +207,16 @@ static PyObject *skip(PyObject *self, PyObject *args)
         goto done;
     p = pos < 0 ? 0 : pos;
     while (p < len) {
-        const uchar *lt = memchr(buf + p, '<', (size_t)(len - p));
+        const uchar *lt;
         uchar next;
         Py_ssize_t stop, ne;
+        if (frameset_ok) { /* white space and NUL only: other text ends frameset-ok */
+            while (p < len && (is_space(buf[p]) || buf[p] == 0))
+                p++;
+            if (p >= len || buf[p] != '<')
+                break;
+        }
+        lt = memchr(buf + p, '<', (size_t)(len - p));
         if (lt == NULL) {
             p = len;
             break;
@@ -212,7 +226,7 @@ static PyObject *skip(PyObject *self, PyObject *args)
             break;
         next = buf[p + 1];
         if (is_alpha(next)) {
-            stop = start_tag(buf, len, p, guarded, &ne);
+            stop = start_tag(buf, len, p, guarded, frameset_ok, &ne);
             if (stop < 0)
                 break;
             if (append_name(starts, buf + p + 1, ne - p - 1) < 0)
@@ -224,6 +238,8 @@ static PyObject *skip(PyObject *self, PyObject *args)
             ne = name_end(buf, len, p + 2);
             if (ne >= len || equals(buf + p + 2, ne - p - 2, "body"))
                 break;
+            if (frameset_ok && equals(buf + p + 2, ne - p - 2, "br"))
+                break; /* "</br>" is read as "<br>" */
             stop = tail(buf, len, ne, GUARD_NONE);
             if (stop < 0)
                 break;
@@ -232,6 +248,8 @@ static PyObject *skip(PyObject *self, PyObject *args)
             p = stop;
         } else if (next == '!' || next == '?') {
             break;
+        } else if (frameset_ok) {
+            break; /* "<" is text, not white space */
         } else {
             p++; /* "<" and a byte that starts nothing: text */
         }

@@ -18,7 +18,9 @@ Buffer = bytes | bytearray
 class Core(Protocol):
     """What _scanner.c exports (each function's reference is named in the C file)."""
 
-    def skip(self, buf: Buffer, pos: int, guarded: bool, /) -> tuple[int, list[bytes], list[bytes]]:
+    def skip(
+        self, buf: Buffer, pos: int, guarded: bool, frameset_ok: bool, /
+    ) -> tuple[int, list[bytes], list[bytes]]:
         """skim.py's run from `pos`: (stop, start tag names, end tag names)."""
 
     def tag_end(self, buf: Buffer, pos: int, /) -> int:

@@ -364,12 +364,16 @@ def tag_needs(tag: Tag, buf: bytes, ctx: Context) -> tuple[set[str], list[Attrib
         if kind == REFRESH and not _is_refresh(attrs, ctx):
             continue
         # every rel, not the first only: Chromium's preload scanner reads the last one
-        rel = " ".join(decode(a.value, ctx).lower() for a in attrs if a.name == b"rel")
+        rel = _rel(attrs, ctx) if kind == LINK else ""
         found = value_categories(kind, decode(attr.value, ctx), ctx, rel)
         needed |= found
         if not attr.name.startswith(PREFIX) and (found or kind not in (CSS, HANDLER)):
             live.append(attr)
     return needed, live
+
+
+def _rel(attrs: list[Attribute], ctx: Context) -> str:
+    return " ".join(decode(a.value, ctx).lower() for a in attrs if a.name == b"rel")
 
 
 def _is_refresh(attrs: list[Attribute], ctx: Context) -> bool:
