@@ -141,9 +141,9 @@ class Scanner:
         waiting = len(buf) < self.retry_at  # an unfinished tag here: not read again yet
         # (not in XHTML: any prefix may name XLink there, "l:href")
         skim = self.skim and not (self.xml or waiting or tree.foreign or tree.in_frameset)
-        # While a <frameset> could still be honoured, only once a tag was reported: the
-        # rewriter tells document from fragment by the first one.
-        if skim and (not tree.frameset_ok or self.reported or tags):
+        # Only once a tag was reported: the rewriter tells document from fragment by the
+        # first one, whichever chunk it comes in.
+        if skim and (self.reported or tags):
             pos = skip(buf, pos, tree, guarded=self.skim == GUARDED, frameset_ok=tree.frameset_ok)
         lt = buf.find(b"<", pos)
         end = len(buf)
