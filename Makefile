@@ -6,9 +6,11 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint typecheck pytest bench fuzz screenshots clean
+.PHONY: demo test lint typecheck pytest pytest-pure bench fuzz screenshots clean
 
-$(VENV)/.installed: pyproject.toml
+# The editable install builds the scanner's C core (setup.py) when a compiler is there:
+# a changed C source reinstalls.
+$(VENV)/.installed: pyproject.toml setup.py src/asgi_consent/_scanner.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
@@ -33,7 +35,7 @@ $(NPM_STAMP): Makefile
 demo: $(VENV)/.demo-installed
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m demo
 
-test: lint typecheck pytest
+test: lint typecheck pytest pytest-pure
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests demo benchmarks scripts
@@ -43,6 +45,14 @@ typecheck: $(VENV)/.installed
 
 pytest: $(VENV)/.installed $(NPM_STAMP)
 	$(PY) -m pytest
+
+# The whole suite above runs on the C core (when built); the tests that read HTML run
+# again on the pure-Python scanner, the fallback and the reference
+# (tests/test_compiled_core.py compares the two paths directly as well).
+PURE_TESTS := tests/test_scanner.py tests/test_rewrite.py tests/test_rewrite_properties.py \
+	tests/test_xhtml.py tests/test_corpus.py tests/test_hostile.py tests/adversarial
+pytest-pure: $(VENV)/.installed
+	ASGI_CONSENT_PURE_PYTHON=1 $(PY) -m pytest -q -m "not browser" $(PURE_TESTS)
 
 bench: $(VENV)/.installed
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
@@ -54,6 +64,7 @@ bench: $(VENV)/.installed
 fuzz: $(VENV)/.installed
 	$(PY) -m pip install --quiet atheris
 	$(PY) benchmarks/fuzz_blocking.py
+	$(PY) benchmarks/fuzz_core.py
 	$(PY) benchmarks/fuzz.py -max_total_time=$${FUZZ_SECONDS:-120}
 
 screenshots: $(VENV)/.installed

@@ -16,6 +16,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
@@ -361,12 +362,12 @@ def _over_bare(case: str, setup: Setup, path: str, target: float, size: int = 0)
 
 def case_json(setup: Setup) -> list[Row]:
     """(a) JSON route, visitor with a valid consent cookie."""
-    return _over_bare("a JSON, cookie", setup, "/api/status", 0.90)
+    return _over_bare("a JSON, cookie", setup, "/api/status", 0.88)
 
 
 def case_granted(setup: Setup) -> list[Row]:
     """(b) 20 KB news page, everything granted."""
-    return _over_bare("b 20 KB, all granted", setup, "/news", 0.80, len(pages.news_page()))
+    return _over_bare("b 20 KB, all granted", setup, "/news", 0.60, len(pages.news_page()))
 
 
 def case_no_choice(setup: Setup) -> list[Row]:
@@ -392,8 +393,8 @@ def case_no_choice(setup: Setup) -> list[Row]:
                 label,
                 variant,
                 [o / g for o, g in zip(added, gzip_added, strict=True)],
-                "added <= 0.5x gzip's",
-                lambda m: m <= 0.5,
+                "added <= 0.30x gzip's",
+                lambda m: m <= 0.30,
                 cost=micros(added),
                 note="ratio = our added time / gzip's added time",
                 version=version.label,
@@ -431,8 +432,8 @@ def case_big_page(setup: Setup, label: str, page: bytes, path: str) -> list[Row]
                 label,
                 variant,
                 [f / r for f, r in zip(find.times, variant.times, strict=True)],
-                "rewriter/find >= 0.20",
-                lambda m: m >= 0.20,
+                "rewriter/find >= 0.25",
+                lambda m: m >= 0.25,
                 note=f"{tags_per_mb(page):.0f} tags that matter per MB",
                 version=version.label,
             )
@@ -449,16 +450,23 @@ def _rewriter_variant(version: Version, scope: dict[str, Any], page: bytes, name
 
 
 def _peers(page: bytes) -> list[Variant]:
-    return [
-        sync_variant("selectolax parse+serialise", lambda: parse_selectolax(page), len(page)),
-        sync_variant("lxml parse+serialise", lambda: parse_lxml(page), len(page)),
-    ]
+    """selectolax and lxml when installed (benchmarks/requirements.txt); left out if not."""
+    peers = []
+    for name, parse in (("selectolax", parse_selectolax), ("lxml", parse_lxml)):
+        try:
+            parse(b"<p>")
+        except ImportError:
+            print(f"{name} not installed: its peer row is left out")
+            continue
+        peers.append(sync_variant(f"{name} parse+serialise", partial(parse, page), len(page)))
+    return peers
 
 
 def _peer_rows(label: str, page: bytes, peers: list[Variant]) -> list[Row]:
-    exact = (parse_selectolax(page) == page, parse_lxml(page) == page)
+    parsers = {"selectolax": parse_selectolax, "lxml": parse_lxml}
     return [
-        timing_row(label, p, note=f"byte-exact: {e}") for p, e in zip(peers, exact, strict=True)
+        timing_row(label, p, note=f"byte-exact: {parsers[p.name.split()[0]](page) == page}")
+        for p in peers
     ]
 
 

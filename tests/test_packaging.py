@@ -28,12 +28,19 @@ def test_the_classifiers_name_asgi_frameworks_and_no_wsgi() -> None:
     )
 
 
-def test_the_sdist_ships_the_tests_and_not_the_benchmarks() -> None:
-    include = PROJECT["tool"]["hatch"]["build"]["targets"]["sdist"]["include"]
-    # Anchored: a bare "README.md" would match benchmarks/README.md as well.
-    assert all(pattern.startswith("/") for pattern in include)
-    assert {"/tests", "/demo", "/LICENSE", "/README.md"} <= set(include)
-    assert not [pattern for pattern in include if "benchmarks" in pattern]
+def test_the_sdist_ships_the_tests_and_the_c_source_and_not_the_benchmarks() -> None:
+    manifest = (ROOT / "MANIFEST.in").read_text("utf-8").splitlines()
+    lines = {line.strip() for line in manifest if not line.startswith("#")}
+    assert {"graft src/asgi_consent", "graft tests", "graft demo", "prune benchmarks"} <= lines
+    assert "include README.md LICENSE pyproject.toml setup.py" in lines
+    assert "*.so" in " ".join(line for line in lines if line.startswith("global-exclude"))
+
+
+def test_the_wheel_carries_the_package_data_but_not_the_c_source() -> None:
+    data = PROJECT["tool"]["setuptools"]["package-data"]["asgi_consent"]
+    assert {"py.typed", "locales/*.json", "static/*"} <= set(data)
+    assert not [pattern for pattern in data if pattern.endswith(".c")]
+    assert PROJECT["tool"]["setuptools"]["include-package-data"] is False
 
 
 def test_the_demo_extra_is_a_server_and_nothing_of_the_test_tool_chain() -> None:

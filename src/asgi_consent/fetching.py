@@ -135,6 +135,14 @@ class Context:
 
 def attribute_kind(tag_name: bytes, attribute: bytes, foreign: bool) -> int | None:
     """How `attribute` of `tag_name` fetches, or None if it does not."""
+    if b":" not in attribute and not attribute.startswith((b"on", PREFIX)):
+        # most names: one lookup in the tables merged below (the same answers)
+        tables = _FOREIGN_KINDS if foreign else _HTML_KINDS
+        return tables.get(tag_name, tables[b""]).get(attribute)
+    return _attribute_kind(tag_name, attribute, foreign)
+
+
+def _attribute_kind(tag_name: bytes, attribute: bytes, foreign: bool) -> int | None:
     if attribute == STASHED_CSS:
         return CSS  # consent.js puts it back into the <style>
     if attribute.startswith(PREFIX):
@@ -153,6 +161,26 @@ def attribute_kind(tag_name: bytes, attribute: bytes, foreign: bool) -> int | No
         if found is not None:
             return None if found == NONE else found
     return ANY_ELEMENT.get(attribute)
+
+
+def _merged(foreign: bool) -> dict[bytes, dict[bytes, int | None]]:
+    """`_attribute_kind` for every name the tables know, per element (b"": any other
+    element); a name in none of them does not fetch."""
+    names = set(ANY_ELEMENT) | set(FOREIGN_ELEMENT)
+    for table in ELEMENT_ATTRIBUTES.values():
+        names |= set(table)
+    return {
+        element: {
+            name: kind
+            for name in names
+            if (kind := _attribute_kind(element, name, foreign)) is not None
+        }
+        for element in [b"", *ELEMENT_ATTRIBUTES]
+    }
+
+
+_HTML_KINDS = _merged(False)
+_FOREIGN_KINDS = _merged(True)
 
 
 def url_categories(value: str, ctx: Context, *, host_only: bool = False) -> set[str]:
@@ -336,12 +364,16 @@ def tag_needs(tag: Tag, buf: bytes, ctx: Context) -> tuple[set[str], list[Attrib
         if kind == REFRESH and not _is_refresh(attrs, ctx):
             continue
         # every rel, not the first only: Chromium's preload scanner reads the last one
-        rel = " ".join(decode(a.value, ctx).lower() for a in attrs if a.name == b"rel")
+        rel = _rel(attrs, ctx) if kind == LINK else ""
         found = value_categories(kind, decode(attr.value, ctx), ctx, rel)
         needed |= found
         if not attr.name.startswith(PREFIX) and (found or kind not in (CSS, HANDLER)):
             live.append(attr)
     return needed, live
+
+
+def _rel(attrs: list[Attribute], ctx: Context) -> str:
+    return " ".join(decode(a.value, ctx).lower() for a in attrs if a.name == b"rel")
 
 
 def _is_refresh(attrs: list[Attribute], ctx: Context) -> bool:

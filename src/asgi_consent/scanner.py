@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 
 from .charrefs import decode_attribute
+from .compiled import core
 from .longtag import LongTag
 from .skim import skip
 from .tags import Attribute, Buffer, Tag, move_tag
-from .tree import PLAINTEXT, SCRIPT, TreeModel
+from .tree import PLAINTEXT, RAW_TEXT_ELEMENTS, SCRIPT, TreeModel
 
 # A tag after its name, exactly as the tokenizer's attribute states read it: a quote
 # opens a value only right after "=", and ">" inside a quoted value does not end the tag.
@@ -52,6 +53,24 @@ LONG_START, LONG_ATTRIBUTE, LONG_END = 1, 2, 3
 _CLOSERS = {closer: re.compile(re.escape(closer)) for closer in (b">", b"?>", b"]]>")}
 
 
+def _raw_end(name: bytes) -> re.Pattern[bytes]:
+    """What ends the raw text of element `name`: "</name" and a byte that ends a name."""
+    return re.compile(rb"</" + re.escape(name) + rb"[\t\n\f\r />]", re.I)
+
+
+_RAW_ENDS = {name: _raw_end(name) for name in RAW_TEXT_ELEMENTS}
+
+
+def _tag_span(buf: Buffer, name_start: int) -> tuple[int, int]:
+    """Where a tag's name ends, and where the tag ends (after ">"; -1: not in `buf`)."""
+    if core is not None:  # the same reading in C (_scanner.c)
+        return core.tag_span(buf, name_start)
+    name = _TAG_NAME.match(buf, name_start)
+    name_end = name.end() if name is not None else name_start
+    found = _TAG_TAIL.match(buf, name_end)
+    return name_end, (found.end() if found is not None else -1)
+
+
 class Scanner:
     """The tokenizer's state between chunks, and the loop that finds complete tags.
 
@@ -80,6 +99,7 @@ class Scanner:
         self.long_state: LongTag | None = None
         self.open_at_eof = False  # the input ended inside a comment, tag or raw text
         self.eof_in_tag = False  # ... inside a tag: anything appended would complete it
+        self.reported = False  # a tag was reported (by an earlier scan() call)
 
     def shift(self, n: int) -> None:
         if self.long_state is not None:
@@ -91,6 +111,11 @@ class Scanner:
 
     def scan(self, buf: Buffer, pos: int, final: bool) -> tuple[list[Tag], int]:
         tags: list[Tag] = []
+        stop = self._scan(buf, pos, final, tags)
+        self.reported = self.reported or bool(tags)
+        return tags, stop
+
+    def _scan(self, buf: Buffer, pos: int, final: bool, tags: list[Tag]) -> int:
         end = len(buf)
         while pos < end or (final and self.pending is not None):
             if self.mode == DATA:
@@ -101,13 +126,13 @@ class Scanner:
                 stop = self._until_end(buf, pos, final)
             elif self.mode == PLAINTEXT:
                 self.open_at_eof = True
-                return tags, end
+                return end
             else:
                 stop = self._raw(buf, pos, final, tags)
             if stop < 0:  # unfinished: wait for more input at -stop - 1
-                return tags, -stop - 1
+                return -stop - 1
             pos = stop
-        return tags, (self.pending.start if self.pending is not None else end)
+        return self.pending.start if self.pending is not None else end
 
     # -- data state ---------------------------------------------------------------
 
@@ -116,8 +141,10 @@ class Scanner:
         waiting = len(buf) < self.retry_at  # an unfinished tag here: not read again yet
         # (not in XHTML: any prefix may name XLink there, "l:href")
         skim = self.skim and not (self.xml or waiting or tree.foreign or tree.in_frameset)
-        if skim and not tree.frameset_ok:
-            pos = skip(buf, pos, tree, guarded=self.skim == GUARDED)
+        # Only once a tag was reported: the rewriter tells document from fragment by the
+        # first one, whichever chunk it comes in.
+        if skim and (self.reported or tags):
+            pos = skip(buf, pos, tree, guarded=self.skim == GUARDED, frameset_ok=tree.frameset_ok)
         lt = buf.find(b"<", pos)
         end = len(buf)
         if self.tree.frameset_ok and (lt if lt >= 0 else end) > pos:
@@ -237,10 +264,8 @@ class Scanner:
         end = len(buf)
         if not final and end < self.retry_at:
             return -lt - 1
-        name = _TAG_NAME.match(buf, name_start)
-        name_end = name.end() if name is not None else name_start
-        m = _TAG_TAIL.match(buf, name_end)
-        if m is None:
+        name_end, tag_end = _tag_span(buf, name_start)
+        if tag_end < 0:
             if final:
                 self.open_at_eof = self.eof_in_tag = True
                 return end  # EOF in a tag: the tag is dropped, and the rest is in it
@@ -252,7 +277,7 @@ class Scanner:
         tag_name = bytes(buf[name_start:name_end]).lower()
         if self.xml and b":" in tag_name:  # XHTML: "h:script" is a script, prefixed
             tag_name = tag_name.rpartition(b":")[2]
-        tag = Tag(tag_name, lt, m.end(), name_end, is_end)
+        tag = Tag(tag_name, lt, tag_end, name_end, is_end)
         if is_end:
             self.tree.end_tag(tag.name)
             tags.append(tag)
@@ -271,7 +296,7 @@ class Scanner:
             return tag.end
         self.mode = mode
         self.raw_name = name
-        self.raw_end = re.compile(rb"</" + re.escape(name) + rb"[\t\n\f\r />]", re.I)
+        self.raw_end = _RAW_ENDS.get(name) or _raw_end(name)
         self.script_state = 0
         self.search_from = tag.end
         if (name in self.hold or (tag.dual and self.hold)) and not tag.long:

@@ -19,7 +19,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import chain, repeat
 
-from .tree import TreeModel
+from .compiled import core
+from .tree import FRAMESET_KILLERS, TreeModel
 
 Buffer = bytes | bytearray
 
@@ -58,18 +59,46 @@ _END_TAG = rb"</(?!body" + _NAME_END + rb")[a-zA-Z][^\t\n\f\r />]*+" + _ANY_TAIL
 _TEXT = rb"(?:[^<]++|<(?=[^a-zA-Z/!?]))"
 
 
-def _run(names: bytes, tail: bytes, link_tail: bytes) -> re.Pattern[bytes]:
-    link = rb"<(?:a|area)" + _NAME_END + link_tail
-    other = rb"<(?!(?:" + names + rb"|a|area)" + _NAME_END + rb")[a-zA-Z][^\t\n\f\r />]*+" + tail
-    return re.compile(
-        rb"(?:" + _TEXT + rb"|" + _END_TAG + rb"|" + link + rb"|" + other + rb")*+", re.I
-    )
+def _run(
+    names: bytes,
+    tail: bytes,
+    link_tail: bytes,
+    *,
+    text: bytes = _TEXT,
+    end_stops: bytes = b"body",
+    links: bytes = b"a|area",
+) -> re.Pattern[bytes]:
+    link = rb"<(?:" + links + rb")" + _NAME_END + link_tail
+    other = rb"<(?!(?:" + names + rb"|" + links + rb")" + _NAME_END + rb")[a-zA-Z][^\t\n\f\r />]*+"
+    end_tag = rb"</(?!(?:" + end_stops + rb")" + _NAME_END + rb")[a-zA-Z][^\t\n\f\r />]*+"
+    alternatives = (text, end_tag + _ANY_TAIL, link, other + tail)
+    return re.compile(rb"(?:" + rb"|".join(alternatives) + rb")*+", re.I)
 
 
 # something is held back: fetching attributes matter
 _SKIP_GUARDED = _run(_FETCHING_NAMES, _SAFE_TAIL, _SAFE_LINK_TAIL)
 # nothing is held back: only the tokenizer's states matter
 _SKIP_ALL = _run(_TOKENIZER_NAMES, _ANY_TAIL, _ANY_TAIL)
+# The same while a <frameset> would still be honoured (the head, and the body until its
+# first text or "frameset-ok"-killing tag): text may only be white space (or NUL, which
+# the tree builder drops), and every tag that ends frameset-ok stops the run ("</br>" is
+# read as "<br>"). <area> is one of them, so only <a> is read as a link here.
+_KILLERS = b"|".join(sorted(FRAMESET_KILLERS))
+_FRAMESET_TEXT = rb"[\t\n\f\r \x00]++"
+_SKIP_GUARDED_FRAMESET_OK = _run(
+    _FETCHING_NAMES + b"|" + _KILLERS, _SAFE_TAIL, _SAFE_LINK_TAIL,
+    text=_FRAMESET_TEXT, end_stops=b"body|br", links=b"a",
+)  # fmt: skip
+_SKIP_ALL_FRAMESET_OK = _run(
+    _TOKENIZER_NAMES + b"|" + _KILLERS, _ANY_TAIL, _ANY_TAIL,
+    text=_FRAMESET_TEXT, end_stops=b"body|br", links=b"a",
+)  # fmt: skip
+_PATTERNS = {
+    (False, False): _SKIP_ALL,
+    (True, False): _SKIP_GUARDED,
+    (False, True): _SKIP_ALL_FRAMESET_OK,
+    (True, True): _SKIP_GUARDED_FRAMESET_OK,
+}
 _NAME = rb"([a-z][^\t\n\f\r />]*+)"
 _ANY_NAME = rb"[a-z][^\t\n\f\r />]*+"
 # Over a lower-cased run: the names of its start tags, and of its end tags (one group
@@ -86,9 +115,22 @@ _LONG_RUN = 8192
 _SLASH = ord("/")
 
 
-def skip(buf: Buffer, pos: int, tree: TreeModel, *, guarded: bool) -> int:
+def skip(
+    buf: Buffer, pos: int, tree: TreeModel, *, guarded: bool, frameset_ok: bool = False
+) -> int:
     """Where the run of text and unremarkable tags starting at `pos` ends."""
-    found = (_SKIP_GUARDED if guarded else _SKIP_ALL).match(buf, pos)
+    if core is not None:  # the same run, read in C (_scanner.c)
+        stop, starts, ends = core.skip(buf, pos, guarded, frameset_ok)
+        if starts:
+            tree.opened(starts)
+        if ends:
+            tree.closed(ends)
+        return stop
+    return _skip(buf, pos, tree, _PATTERNS[guarded, frameset_ok])
+
+
+def _skip(buf: Buffer, pos: int, tree: TreeModel, pattern: re.Pattern[bytes]) -> int:
+    found = pattern.match(buf, pos)
     stop = found.end() if found is not None else pos
     if stop - pos > _LONG_RUN:
         counts = Counter(_NAMES.findall(bytes(buf[pos:stop]).lower()))

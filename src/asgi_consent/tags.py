@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from .compiled import core
 
 Buffer = bytes | bytearray  # the rewriter's growing input: scanned in place, never copied
+_SLASH = ord("/")
 
 _ATTRIBUTE = re.compile(
     rb"""[\t\n\f\r /]*+([^\t\n\f\r />][^\t\n\f\r />=]*+)"""
@@ -13,10 +17,10 @@ _ATTRIBUTE = re.compile(
 )
 
 
-@dataclass(slots=True)
-class Attribute:
+class Attribute(NamedTuple):
     """One attribute as the tokenizer reads it: lower-case name, raw value bytes, and
-    where its name sits in the buffer (for renames)."""
+    where its name sits in the buffer (for renames). A tuple: the compiled core makes
+    them without a Python call."""
 
     name: bytes
     value: bytes
@@ -55,13 +59,19 @@ class Tag:
         """The self-closing flag: "/>" where the "/" does not end an unquoted value."""
         if self.self_closing_flag is not None:
             return self.self_closing_flag
-        if buf[self.end - 2 : self.end - 1] != b"/" or self.end - 2 < self.name_end:
+        if self.end - 2 < self.name_end or buf[self.end - 2] != _SLASH:
             return False
         attrs = self.attributes(buf)
         return not attrs or attrs[-1].unquoted_end != self.end - 1
 
 
 def read_attributes(buf: Buffer, start: int, stop: int) -> list[Attribute]:
+    if core is not None:  # the same reading in C (_scanner.c)
+        return core.read_attributes(buf, start, stop, Attribute)
+    return _read_attributes(buf, start, stop)
+
+
+def _read_attributes(buf: Buffer, start: int, stop: int) -> list[Attribute]:
     attrs = []
     pos = start
     while pos < stop:

@@ -48,7 +48,7 @@ VOID = frozenset(
     b"param source track wbr".split()
 )
 # Start tags after which a <frameset> is ignored (they set frameset-ok to "not ok").
-_FRAMESET_KILLERS = frozenset(
+FRAMESET_KILLERS = frozenset(
     b"applet area body br button dd dt embed hr iframe image img input keygen li listing "
     b"marquee object pre select table template textarea wbr xmp".split()
 )
@@ -119,7 +119,7 @@ class TreeModel:
             if not tag.self_closing(buf):
                 self._push(name, FOREIGN, name)
             return None
-        if name in _FRAMESET_KILLERS and not (name == b"input" and _hidden_input(tag, buf)):
+        if name in FRAMESET_KILLERS and not (name == b"input" and _hidden_input(tag, buf)):
             self.frameset_ok = False
         elif name == b"frameset" and self.frameset_ok and not self.foreign:
             self.in_frameset = True
@@ -175,9 +175,15 @@ class TreeModel:
             self.open.update(names)
 
     def closed(self, names: Iterable[bytes]) -> None:
+        """Count end tags; a name closed more often than opened is forgotten (with every
+        name at zero), as at once after the whole batch."""
         counts = self.open
-        counts.subtract(Counter(names))  # counted in C first: few distinct names
-        if min(counts.values(), default=0) < 0:
+        below = False
+        for name in names:
+            left = counts[name] - 1
+            counts[name] = left
+            below = below or left < 0
+        if below:  # no count is negative before a batch: only this one's can be
             for name in [n for n, count in counts.items() if count <= 0]:
                 del counts[name]
 
