@@ -53,7 +53,10 @@ def cached(**options: Any) -> ConsentMiddleware:
 
 
 async def get(mw: ConsentMiddleware, *headers: tuple[bytes, bytes]) -> tuple[Any, bytes]:
-    sent = await run_asgi(mw, make_scope(headers=headers))
+    scope = make_scope(headers=headers)
+    if any(key == b"host" for key, _ in headers):  # the one Host header a request has
+        scope["headers"] = scope["headers"][1:]
+    sent = await run_asgi(mw, scope)
     return sent[0], body_of(sent)
 
 
@@ -122,3 +125,46 @@ async def test_redteam_a_fragment_request_header_changes_the_shared_page_unkeyed
         cache_control = header(fragment_start, b"cache-control") or b""
         assert signal[0] in vary or b"private" in cache_control or b"no-store" in cache_control
         assert header(fragment_start, b"etag") != header(start, b"etag")
+
+
+# -- RED-TEAM FINDING 3: the Host header is written into the shared page -------------------
+
+BASED = (
+    b'<!doctype html><html><head><base href="https://static.example.com/"><title>x</title>'
+    b"</head><body><p>Hello</p></body></html>"
+)
+
+
+async def based_page(scope: Any, receive: Any, send: Any) -> None:
+    """A page whose <base href> names its static host (the app never reads Host)."""
+    start = [(b"content-type", b"text/html"), (b"cache-control", b"public, max-age=60"),
+             (b"etag", ETAG)]  # fmt: skip
+    await send({"type": "http.response.start", "status": 200, "headers": start})
+    await send({"type": "http.response.body", "body": BASED})
+
+
+def our_urls(body: bytes) -> set[str]:
+    """Every src/href/action of the elements we insert, as html5lib reads them."""
+    tree = html5lib.parse(body.decode(), treebuilder="etree", namespaceHTMLElements=False)
+    return {
+        value
+        for element in tree.iter()
+        for name, value in element.attrib.items()
+        if name in ("src", "href", "action") and "/_consent/" in value
+    }
+
+
+async def test_redteam_the_request_host_is_pinned_into_a_shared_page() -> None:
+    """`absolute_insertion` pins our URLs to the request's Host when the page has a
+    <base href> elsewhere. Under `cacheable_html` that page is public, same ETag, no
+    Vary: one request with `Host: attacker.test` (the README's nginx: no server_name,
+    `proxy_set_header Host $host`, key without the Host) is cached for everyone, and
+    every visitor then loads consent.js from attacker.test and posts the banner's form
+    there. (In Chromium through nginx: tests/browser/test_redteam_modes.py.)"""
+    mw = ConsentMiddleware(based_page, secret_key=SECRET, cacheable_html=True)
+    _, honest = await get(mw, (b"host", b"www.site.test"))
+    start, other = await get(mw, (b"host", b"attacker.test"))
+    assert our_urls(honest)
+    if other != honest:  # a page that differs by Host must not be shared under one key
+        vary = (header(start, b"vary") or b"").lower()
+        assert b"host" in vary or b"private" in (header(start, b"cache-control") or b"")

@@ -100,3 +100,48 @@ def test_redteam_an_accepting_visitor_gets_no_trackers_on_a_poisoned_page(
     assert _settle(visitor, "window.__fake_ga === 1")
     visitor.page.goto(visitor.url("/other"))
     assert _settle(visitor, "window.__fake_ga === 1")  # the accepted tracker woke
+
+
+BASED = """<!doctype html><html><head><meta charset="utf-8">
+<base href="https://static.example.com/"><title>Based</title></head>
+<body><h1>Based</h1></body></html>"""
+
+
+async def _based(request: Request) -> Response:
+    return HTMLResponse(BASED, headers={"Cache-Control": "public, max-age=300"})
+
+
+@pytest.fixture(scope="module")
+def based_cache() -> Iterator[str]:
+    app = ConsentMiddleware(
+        Starlette(routes=[Path("/based", _based)]), secret_key=SECRET, cacheable_html=True
+    )
+    server = LoopbackServer(app)
+    server.start()
+    try:
+        with NginxCache(server.port) as url:
+            yield url
+    finally:
+        server.stop()
+
+
+def test_redteam_one_request_with_another_host_serves_everyone_our_script_from_it(
+    based_cache: str, browser: Browser
+) -> None:
+    """RED-TEAM FINDING 3 in a browser: a request with `Host: attacker.test` to a page
+    with <base href> elsewhere is cached by nginx; the next visitor's Chromium fetches
+    consent.js (and would post its choice) from attacker.test."""
+    with httpx.Client(base_url=based_cache) as http:
+        http.get("/based", headers={"Host": "attacker.test"})
+    context = browser.new_context()
+    context.route("**/*", _fake_network)
+    try:
+        page = context.new_page()
+        asked: list[str] = []
+        page.on("request", lambda request: asked.append(request.url))
+        page.goto(based_cache + "/based")
+        page.wait_for_load_state("load")
+        foreign = [url for url in asked if "/_consent/" in url and "attacker.test" in url]
+        assert foreign == []
+    finally:
+        context.close()
