@@ -145,3 +145,57 @@ def test_redteam_one_request_with_another_host_serves_everyone_our_script_from_i
         assert foreign == []
     finally:
         context.close()
+
+
+# -- RED-TEAM FINDING 4: a g1 visitor's grant shows as refused on a cached page ------------
+
+VIDEO = """<!doctype html><html><head><meta charset="utf-8"><title>Video</title>
+<script async src="https://www.googletagmanager.com/gtag/js?id=G-VIDEO"></script></head>
+<body><h1>Video</h1>
+<iframe src="https://www.youtube.com/embed/abc123" width="320" height="180"></iframe>
+</body></html>"""
+
+
+async def _video(request: Request) -> Response:
+    return HTMLResponse(VIDEO, headers={"Cache-Control": "public, max-age=300"})
+
+
+@pytest.fixture(scope="module")
+def video_site() -> Iterator[str]:
+    app = ConsentMiddleware(
+        Starlette(routes=[Path("/video", _video)]), secret_key=SECRET, cacheable_html=True
+    )
+    server = LoopbackServer(app)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.stop()
+
+
+def test_redteam_a_placeholder_grant_shows_switched_off_on_a_cached_page(
+    video_site: str, browser: Browser
+) -> None:
+    """A visitor clicked "Allow and load" (g1 cookie: media granted, banner still
+    asking). On a page made for them the banner's media switch is on
+    (`BannerRenderer.banner(granted=...)`); on a cached page consent.js wakes the video
+    but leaves the switch off, so "Save" without touching it takes the grant back."""
+    context = browser.new_context()
+    context.route("**/*", _fake_network)
+    try:
+        page = context.new_page()
+        page.goto(video_site + "/video")
+        page.wait_for_function("window.asgiConsent !== undefined")
+        page.locator("[data-consent-placeholder] button").first.click()  # Allow and load
+        page.wait_for_function("document.querySelector('iframe[src*=youtube]') !== null")
+        cookie = next(c for c in context.cookies(video_site) if c["name"] == "asgi_consent")
+        assert cookie["value"].startswith("g1~")
+        page.goto(video_site + "/video")  # the same cached bytes as for everyone
+        page.wait_for_function("window.asgiConsent !== undefined")
+        page.wait_for_function("document.querySelector('iframe[src*=youtube]') !== null")
+        assert page.locator("#asgi-consent").is_visible()  # still asking: right
+        assert page.evaluate("window.__fake_ga") is None  # analytics not woken: right
+        media = page.locator('#asgi-consent input[name="category"][value="media"]')
+        assert media.is_checked()  # the grant the visitor gave
+    finally:
+        context.close()
