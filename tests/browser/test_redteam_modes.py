@@ -199,3 +199,60 @@ def test_redteam_a_placeholder_grant_shows_switched_off_on_a_cached_page(
         assert media.is_checked()  # the grant the visitor gave
     finally:
         context.close()
+
+
+# -- RED-TEAM FINDING 5: the guard lets a <style> through that the server holds ------------
+
+# The tracker's URL is put together at run time, as a bundle does: the server cannot see it
+# in the inline code, so only the run-time guard can hold what the code adds.
+STYLE_VECTORS = {
+    "appended-import": "const s = document.createElement('style');"
+    " s.textContent = '@import url(\"' + T + '\");'; document.head.appendChild(s);",
+    "appended-background": "const s = document.createElement('style');"
+    " s.textContent = 'body{background:url(\"' + T + '\")}'; document.head.append(s);",
+    "markup-import": "document.body.insertAdjacentHTML('beforeend',"
+    " '<style>@import url(\"' + T + '\");</style>');",
+}
+STYLED = """<!doctype html><html><head><meta charset="utf-8"><title>Styled</title></head>
+<body><h1>Styled</h1><script>
+const T = "https://www.goo" + "gle-analytics.com/collect?v=1&t=style";
+{code}
+</script></body></html>"""
+
+
+async def _styled(request: Request) -> Response:
+    return HTMLResponse(STYLED.replace("{code}", STYLE_VECTORS[request.path_params["name"]]))
+
+
+@pytest.fixture(scope="module")
+def styled_site() -> Iterator[str]:
+    app = ConsentMiddleware(Starlette(routes=[Path("/styled/{name}", _styled)]), secret_key=SECRET)
+    server = LoopbackServer(app)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("name", sorted(STYLE_VECTORS))
+def test_redteam_a_style_naming_a_tracker_added_at_run_time_is_not_held(
+    styled_site: str, browser: Browser, name: str
+) -> None:
+    """The server holds `<style>` whose CSS fetches a catalogued tracker (@import or
+    url(): data-consent-css). The guard, "one rule set" with the server, lets the same
+    element through when page code adds it, and Chromium fetches the tracker before any
+    choice."""
+    context = browser.new_context()
+    context.route("**/*", _fake_network)
+    try:
+        page = context.new_page()
+        asked: list[str] = []
+        page.on("request", lambda request: asked.append(request.url))
+        page.goto(f"{styled_site}/styled/{name}")
+        page.wait_for_function("window.asgiConsent !== undefined")
+        page.wait_for_load_state("load")
+        assert page.evaluate("document.querySelector('[data-consent-banner]') !== null")
+        assert [url for url in asked if "google-analytics.com" in url] == []
+    finally:
+        context.close()
