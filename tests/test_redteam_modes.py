@@ -168,3 +168,31 @@ async def test_redteam_the_request_host_is_pinned_into_a_shared_page() -> None:
     if other != honest:  # a page that differs by Host must not be shared under one key
         vary = (header(start, b"vary") or b"").lower()
         assert b"host" in vary or b"private" in (header(start, b"cache-control") or b"")
+
+
+# -- RED-TEAM FINDING 6: our cookie deletions on a public response ---------------------------
+
+
+async def untyped_file(scope: Any, receive: Any, send: Any) -> None:
+    """A file without Content-Type (the browser sniffs it: we wait for its first bytes),
+    publicly cacheable; it turns out not to be HTML."""
+    start = [(b"cache-control", b"public, max-age=60")]
+    await send({"type": "http.response.start", "status": 200, "headers": start})
+    await send({"type": "http.response.body", "body": b"\x89PNG\r\n\x1a\n not a page"})
+
+
+@pytest.mark.parametrize("cacheable", [False, True], ids=["per-visitor", "cacheable"])
+async def test_redteam_a_sniffed_response_carries_our_deletions_and_stays_public(
+    cacheable: bool,
+) -> None:
+    """`HeaderFilter.response` adds Set-Cookie deletions of the visitor's refused tracker
+    cookies, and leaves making the response private to the page path
+    (`page=True`). When the sniffed body turns out not to be HTML, `_first_body` sends
+    the start as it is: one visitor's Set-Cookie headers on a `public` response
+    without Vary (`private_headers` says: a shared cache must not hand one visitor's
+    deletions to everyone)."""
+    mw = ConsentMiddleware(untyped_file, secret_key=SECRET, cacheable_html=cacheable)
+    rejected = b"asgi_consent=" + mw.codec.encode([]).encode() + b"; _ga=GA1.1.1"
+    start, _ = await get(mw, (b"cookie", rejected))
+    assert any(key == b"set-cookie" for key, _ in start["headers"])  # _ga deleted: right
+    assert b"private" in (header(start, b"cache-control") or b"")
