@@ -256,3 +256,37 @@ def test_redteam_a_style_naming_a_tracker_added_at_run_time_is_not_held(
         assert [url for url in asked if "google-analytics.com" in url] == []
     finally:
         context.close()
+
+
+# -- RED-TEAM FINDING 7: a cookie the server refuses decides a cached page ----------------
+
+
+def test_redteam_a_cookie_signed_by_a_sibling_site_hides_the_banner_and_wakes_trackers(
+    video_site: str, browser: Browser
+) -> None:
+    """shop.example.com runs asgi-consent too, with its own secret and
+    `cookie_domain="example.com"`; the visitor accepted there, never on www. On www the
+    server verifies nothing of that cookie (another key): no choice, banner due, no
+    record in www's consent log. A cached page reads it in consent-cache.js, which
+    cannot check signatures: banner hidden, every category woken. (The same after a key
+    rotation that drops a leaked key at once.) Stood in for here by the same value on
+    this host; the browser reads and sends it alike."""
+    from asgi_consent import ConsentConfig
+    from asgi_consent.cookie import ConsentCodec
+
+    sibling = ConsentCodec(ConsentConfig(secret_key="the-shop-s-own-secret-0123456789abc"))
+    value = sibling.encode(["analytics", "marketing", "media"])
+    context = browser.new_context()
+    context.route("**/*", _fake_network)
+    context.add_cookies([{"name": "asgi_consent", "value": value, "url": video_site}])
+    try:
+        page = context.new_page()
+        status = page.request.get(video_site + "/_consent/status").json()
+        assert status["decided"] is False  # www's server: no choice, the banner is due
+        page.goto(video_site + "/video")
+        page.wait_for_function("window.asgiConsent !== undefined")
+        page.wait_for_load_state("load")
+        assert page.locator("#asgi-consent").is_visible()
+        assert page.evaluate("window.__fake_ga") is None
+    finally:
+        context.close()
