@@ -196,3 +196,15 @@ async def test_redteam_a_sniffed_response_carries_our_deletions_and_stays_public
     start, _ = await get(mw, (b"cookie", rejected))
     assert any(key == b"set-cookie" for key, _ in start["headers"])  # _ga deleted: right
     assert b"private" in (header(start, b"cache-control") or b"")
+
+
+async def test_redteam_a_304_not_asked_with_our_tag_leaves_with_the_apps_raw_etag() -> None:
+    """Follows from finding 1: a 304 the app gives on If-Modified-Since alone is not
+    passed through `_not_modified` (only translated requests are), so it carries the
+    app's own ETag ("v1"). A browser updates its stored page's headers from a 304
+    (RFC 9111 4.3.4): the stored rewritten page now claims "v1", its next If-None-Match
+    reaches the app untranslated and matches, under any configuration, for ever."""
+    mw = cached()
+    answer, _ = await get(mw, (b"if-modified-since", LAST_MODIFIED))
+    assert answer["status"] == 304
+    assert header(answer, b"etag") != ETAG  # ours ("v1-ac...") or none, never the app's
