@@ -49,6 +49,7 @@ http {{
             proxy_set_header Connection "";
             proxy_set_header Host $http_host;
             proxy_cache pages;
+            proxy_cache_key $scheme$host$request_uri;
             proxy_cache_revalidate on;
             proxy_cache_lock on;
             add_header X-Cache-Status $upstream_cache_status always;

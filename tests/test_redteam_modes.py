@@ -87,7 +87,8 @@ async def test_redteam_if_modified_since_revalidates_a_page_made_under_another_c
     start, old_page = await get(before)
     assert live_script(old_page, "stats.example.net")  # runs for everyone, as configured
     old_etag = header(start, b"etag")
-    assert old_etag is not None and header(start, b"last-modified") == LAST_MODIFIED
+    # Our pages no longer carry Last-Modified; a cache that stored one earlier still sends it.
+    assert old_etag is not None and header(start, b"last-modified") is None
 
     after = cached(tracker_urls={"analytics": ["stats.example.net"]})
     _, new_page = await get(after)

@@ -26,8 +26,9 @@ from starlette.types import Message, Scope, Send
 from .assets import Assets
 from .banner import BannerRenderer
 from .config import NECESSARY, OPTIONS, ConsentConfig
+from .fragments import fragment_request
 from .head import CONSENT_MODE_SIGNALS
-from .headers import edit_page_headers
+from .headers import edit_page_headers, private_headers
 from .locales import choose_language
 from .memo import Memo
 from .plan import RewritePlan
@@ -42,7 +43,8 @@ MEMO_LARGEST_BODY = 256 * 1024
 _NOT_IN_PAGES = {"secret_key"} | {name for name in OPTIONS if name.startswith("consent_log")}
 _ENTITY_TAG = re.compile(rb'\s*(W/)?"([^"]*)"\s*(?:,|$)')
 _OUR_SUFFIX = re.compile(rb"-ac[0-9a-f]{12}$")
-_DROPPED = frozenset({b"accept-ranges", b"content-md5"})
+# Last-Modified: a date knows nothing of our configuration; our ETag is the validator.
+_DROPPED = frozenset({b"accept-ranges", b"content-md5", b"last-modified"})
 
 
 def rewrite_whole(plan: RewritePlan, body: bytes) -> bytes:
@@ -126,6 +128,9 @@ class CacheablePages:
         for name in {key for key, _ in headers.raw} & _DROPPED:
             del headers[name.decode("latin-1")]
         self._make_etag_ours(headers)
+        # The page is read against the request's host (relative URLs; our own URLs when
+        # a <base> points elsewhere): a cache that keys without it must keep one per host.
+        headers.add_vary_header("Host")
         if length is None:
             del headers["content-length"]
         else:
@@ -145,24 +150,30 @@ class CacheablePages:
         headers["etag"] = (weak + b'"' + opaque + self.etag_suffix + b'"').decode("latin-1")
 
     def conditional(self, scope: Scope, send: Send) -> tuple[Scope, Send]:
-        """A request with If-None-Match: our entity tags handed to the app as its own
-        (others of ours, from another configuration, can match nothing: dropped), and
-        the ETag of the app's 304 made ours again."""
+        """Every request, before the app: If-None-Match with our entity tags handed to
+        the app as its own (others of ours, from another configuration, can match
+        nothing: dropped), and If-Modified-Since dropped beside it (RFC 9110 13.1.3: the
+        app must not fall back on a date that knows nothing of our configuration). The
+        ETag of any 304 is made ours again, and an answer for part of a page (htmx,
+        Turbo, Unpoly request headers: no banner in it) is made private, so a shared
+        cache never hands it out as the page."""
         headers: list[tuple[bytes, bytes]] = scope["headers"]
-        if not any(key == b"if-none-match" for key, _ in headers):
-            return scope, send
-        translated = False
-        kept: list[tuple[bytes, bytes]] = []
-        for key, value in headers:
-            if key == b"if-none-match" and self.etag_suffix[:3] in value:
-                value, ours = self._app_tags(value)
-                translated = translated or ours
-                if not value:
+        fragment = fragment_request(headers)
+        if fragment:  # answered private and without a validator: nothing to match
+            conditions = (b"if-none-match", b"if-modified-since")
+            scope = {**scope, "headers": [(k, v) for k, v in headers if k not in conditions]}
+        elif any(key == b"if-none-match" for key, _ in headers):
+            kept: list[tuple[bytes, bytes]] = []
+            for key, value in headers:
+                if key == b"if-modified-since":
                     continue
-            kept.append((key, value))
-        if not translated:
-            return {**scope, "headers": kept}, send
-        return {**scope, "headers": kept}, self._not_modified(send)
+                if key == b"if-none-match" and self.etag_suffix[:3] in value:
+                    value = self._app_tags(value)[0]
+                    if not value:
+                        continue
+                kept.append((key, value))
+            scope = {**scope, "headers": kept}
+        return scope, self._responses(send, fragment)
 
     def _app_tags(self, value: bytes) -> tuple[bytes, bool]:
         """An If-None-Match value with our tags as the app wrote them; whether any was."""
@@ -182,10 +193,16 @@ class CacheablePages:
                 tags.append(weak + b'"' + opaque + b'"')
         return b", ".join(tags), ours
 
-    def _not_modified(self, send: Send) -> Send:
+    def _responses(self, send: Send, fragment: bool) -> Send:
         async def send_ours(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 304:
-                self._make_etag_ours(MutableHeaders(scope=message))
+            if message["type"] == "http.response.start":
+                if message["status"] == 304:
+                    # Whatever the app matched on, a 304 must not hand the browser the
+                    # app's own tag: it would validate the app's bytes from then on.
+                    self._make_etag_ours(MutableHeaders(scope=message))
+                elif fragment:
+                    edited = private_headers(message.get("headers") or [])
+                    message["headers"] = [(k, v) for k, v in edited if k != b"etag"]
             await send(message)
 
         return send_ours

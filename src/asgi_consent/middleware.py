@@ -16,7 +16,7 @@ from .config import ConfigError, ConsentConfig
 from .cookie import Consent, ConsentCodec
 from .endpoints import ConsentEndpoints
 from .errors import StartupFailure, built_lazily
-from .headers import HeaderFilter, edit_page_headers, websocket_send
+from .headers import HeaderFilter, edit_page_headers, private_headers, websocket_send
 from .mime import ContentTypes
 from .plan import RewritePlan
 from .planner import PagePlanner, document_url
@@ -266,6 +266,10 @@ class _Responder:
         decided = page_charset(start["headers"], body, sniff=self._sniff, complete=not more)
         self._state = PASSING
         if decided is None:
+            # Not a page after all; but its headers were made as a page's, with our
+            # deletions of refused cookies: one visitor's, so no shared cache may keep it.
+            if any(key == b"set-cookie" for key, _ in start["headers"]):
+                start["headers"] = private_headers(start["headers"])
             await self._send(start)
             await self._send(message)
             return

@@ -464,6 +464,13 @@
     banner = found && found.hasAttribute("data-consent-banner") ? found : null;
     settings = near(script, "asgi-consent-settings");
     if (banner && cachedDecided) { adoptCachedChoice(script); }
+    else if (banner && granted !== null) {
+      // An embed's grant, banner still asking (the server ticks these itself on a page
+      // made for one visitor; a cached page is made for nobody).
+      for (const box of banner.querySelectorAll("input[name=category]:not([disabled])")) {
+        if (granted.includes(box.value)) { box.checked = true; }
+      }
+    }
     reserveSpace(null);
     if (banner) { showBanner(banner); }
     // A returning visitor: wake what the granted categories allow, now and when swapped in.
