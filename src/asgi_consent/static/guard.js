@@ -225,7 +225,8 @@
   const htmlAttributes = new Map(RULES.elements.html);
   const svgAttributes = RULES.elements.svg;
   const SRCSET = new Set(RULES.elements.srcset);
-  const SELECTOR = [...htmlAttributes.keys(), "svg *"].join(",");
+  // <style>: no fetching attribute, but its CSS fetches (@import, url()).
+  const SELECTOR = [...htmlAttributes.keys(), "style", "svg *"].join(",");
   const CONNECT = /(^|\s)(preconnect|dns-prefetch)(\s|$)/i;
   const held = new Set();  // elements we made inert, until their categories are granted
 
@@ -237,6 +238,7 @@
     name === "xlink:href" ? el.getAttributeNS(XLINK, "href") : get.call(el, name);
 
   const isScript = (el) => el.localName === "script" && (el.namespaceURI === HTML || el.namespaceURI === SVG);
+  const isStyle = (el) => el.localName === "style" && (el.namespaceURI === HTML || el.namespaceURI === SVG);
   const runs = (el) => RUNNABLE.test((get.call(el, "type") || "").trim().toLowerCase());
 
   // A document written in an attribute (iframe srcdoc) loads with no guard of its own:
@@ -265,8 +267,8 @@
       const value = read(el, name);
       if (value !== null) { valueCategories(el, name, value).forEach((c) => found.add(c)); }
     }
-    if (isScript(el) && !hasAttr.call(el, "src") && read(el, "href") === null) {
-      inlineCategories(el.textContent).forEach((c) => found.add(c));
+    if ((isScript(el) && !hasAttr.call(el, "src") && read(el, "href") === null) || isStyle(el)) {
+      inlineCategories(el.textContent).forEach((c) => found.add(c));  // a style's CSS too
     }
     found.delete(NECESSARY);
     return [...found];
@@ -292,8 +294,25 @@
     held.add(el);
   };
 
+  // A <style> as the server holds it (tagdecision.py _stash_css): typed text/plain, its CSS
+  // kept in data-consent-css (Chromium fetches an @import whatever the type), none left in it.
+  const textContent = own(N, "textContent").set;
+  const checkStyle = (el) => {
+    const categories = required(el, []);
+    if (!refused(categories)) { return false; }
+    set.call(el, "data-consent", [...categories].sort().join(" "));
+    const type = get.call(el, "type");
+    if (type !== null && !hasAttr.call(el, PREFIX + "type")) { set.call(el, PREFIX + "type", type); }
+    set.call(el, "type", "text/plain");
+    set.call(el, "data-consent-css", el.textContent);
+    textContent.call(el, "");
+    held.add(el);
+    return true;
+  };
+
   // `parsed`: made by the fragment parser (innerHTML...), whose scripts never run.
   const checkElement = (el, parsed) => {
+    if (isStyle(el)) { return checkStyle(el); }
     const attributes = fetchingAttributes(el);
     if (!attributes) { return false; }  // every script element has some: src or href
     const script = isScript(el);
@@ -435,7 +454,7 @@
   // Only markup that names an element which fetches needs reading (the tokenizer ends a
   // tag name at whitespace, "/" or ">", and lower-cases ASCII letters only).
   const FETCHING_TAG = new RegExp(
-    `<(?:${[...htmlAttributes.keys(), "svg"].join("|")})[\\t\\n\\f\\r />]`, "i");
+    `<(?:${[...htmlAttributes.keys(), "style", "svg"].join("|")})[\\t\\n\\f\\r />]`, "i");
 
   // `scope`: where the page's own call puts the nodes, read at once after it.
   const markup = (value, context, parsed, insert, write, scope = context) => {
