@@ -26,6 +26,7 @@ from starlette.types import Message, Scope, Send
 from .assets import Assets
 from .banner import BannerRenderer
 from .config import NECESSARY, OPTIONS, ConsentConfig
+from .cookie import key_tag
 from .fragments import fragment_request
 from .head import CONSENT_MODE_SIGNALS
 from .headers import edit_page_headers, private_headers
@@ -69,6 +70,7 @@ class CacheablePages:
             "data-revision": str(config.policy_revision),
             "data-max-age": str(config.max_age),
             "data-categories": " ".join(config.category_names),
+            "data-keys": " ".join(key_tag(key) for key in config.secret_keys),
             "data-consent-mode": signals,
         }
         self._head_attributes = "".join(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import itertools
 import re
 import secrets
@@ -184,6 +185,10 @@ class ConsentCodec:
         self._known = frozenset(config.category_names)
         self._max_age = config.max_age
         self.http_only = not config.cacheable_html  # see the class docstring
+        # cacheable_html: the signing key's public tag as a fifth field, so the page's
+        # script can tell our cookie from one another site signed (see key_tag).
+        self._key_tag = key_tag(config.secret_keys[0]) if config.cacheable_html else None
+        self._key_tags = frozenset(key_tag(key) for key in config.secret_keys)
 
     def encode(
         self, categories: Iterable[str], *, consent_id: str | None = None, decided: bool = True
@@ -192,8 +197,10 @@ class ConsentCodec:
         granted = sorted((set(categories) & self._known) - {NECESSARY})
         consent_id = consent_id or secrets.token_urlsafe(9)
         fmt = _FORMAT if decided else _GRANTS_ONLY
-        payload = _SEPARATOR.join((fmt, str(self._revision), ".".join(granted), consent_id))
-        return self._signer.sign(payload).decode("ascii")
+        fields = [fmt, str(self._revision), ".".join(granted), consent_id]
+        if self._key_tag is not None:
+            fields.append(self._key_tag)
+        return self._signer.sign(_SEPARATOR.join(fields)).decode("ascii")
 
     def decode(self, raw: str | None) -> Consent:
         """The consent in a cookie value; `NO_CHOICE` for anything not valid now."""
@@ -213,8 +220,13 @@ class ConsentCodec:
             # Age checked by decode(), not by itsdangerous: it refuses any negative age,
             # and servers behind one load balancer may disagree on the time by a second.
             signed, signed_at = self._signer.unsign(raw, return_timestamp=True)
-            fmt, revision, granted, consent_id = signed.decode("ascii").split(_SEPARATOR)
+            fields = signed.decode("ascii").split(_SEPARATOR)
+            # A fifth field, the key's tag, is for the page's script: the signature
+            # already proved the key here.
+            fmt, revision, granted, consent_id = fields[:4] if len(fields) == 5 else fields
         except (BadData, UnicodeDecodeError, ValueError):
+            return None
+        if len(fields) == 5 and fields[4] not in self._key_tags:
             return None
         if fmt not in (_FORMAT, _GRANTS_ONLY) or revision != str(self._revision):
             return None
@@ -354,3 +366,13 @@ def set_cookie_header(
         parts.append("Secure")
     parts.append(f"SameSite={samesite.capitalize()}")
     return "; ".join(parts).encode("latin-1")
+
+
+def key_tag(secret: str) -> str:
+    """A public tag of one secret key (HMAC of a constant: says nothing of the key).
+
+    Under `cacheable_html` the browser reads the cookie without checking its signature;
+    the page lists the tags of the site's keys, so a cookie signed by another site on the
+    same parent domain, or by a key the site has dropped, does not count there either.
+    """
+    return hmac.new(secret.encode(), b"asgi-consent key tag", hashlib.sha256).hexdigest()[:12]

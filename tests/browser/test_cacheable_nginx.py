@@ -352,8 +352,9 @@ ASK_HEAD_SCRIPT = """(() => {
 
 
 def test_the_head_script_reads_the_cookie_as_the_server_does(visitor: Visitor) -> None:
-    config = ConsentConfig(secret_key=SECRET)
+    config = ConsentConfig(secret_key=SECRET, cacheable_html=True)
     codec = ConsentCodec(config)
+    sibling = ConsentConfig(secret_key="another-site-on-the-parent-domain", cacheable_html=True)
     everything = codec.encode(("analytics", "marketing", "media"))
     analytics = codec.encode(("analytics",))
     old_revision = ConsentCodec(config.replace(policy_revision=2)).encode(("analytics",))
@@ -363,6 +364,7 @@ def test_the_head_script_reads_the_cookie_as_the_server_does(visitor: Visitor) -
         # Two values (one on a deeper path): only what both grant, as the server reads them.
         ([("/", everything), ("/article", analytics)], ["analytics", "necessary"]),
         ([("/", old_revision)], None),
+        ([("/", ConsentCodec(sibling).encode(("analytics",)))], None),  # another site's key
         ([("/", expired)], None),
         ([("/", "c1~1~analytics~id.%%%.sig")], None),
         ([("/", everything)] + [(DEEP[:end], analytics) for end in range(2, 17, 2)], None),

@@ -31,16 +31,20 @@
     return binary.length ? value : NaN;
   };
 
-  // c1~<revision>~<category>.<category>~<consent id>.<signed at>.<signature>; g1 instead
-  // of c1: grants from an embed's placeholder, the banner's question still open.
+  // c1~<revision>~<category>.<category>~<consent id>~<key tag>.<signed at>.<signature>;
+  // g1 instead of c1: grants from an embed's placeholder, the banner's question still
+  // open. The key tag must be one of this site's keys' (the signature cannot be checked
+  // here): another site's cookie on the parent domain, or a dropped key's, is no choice.
+  var keys = words(me.getAttribute("data-keys"));
   var decidedAll = true;
   var read = function (value) {
     var parts = value.replace(/^"|"$/g, "").split("~");
-    if (parts.length !== 4 || (parts[0] !== "c1" && parts[0] !== "g1") || parts[1] !== revision) {
+    if (parts.length !== 5 || (parts[0] !== "c1" && parts[0] !== "g1") || parts[1] !== revision) {
       return null;
     }
-    var tail = parts[3].split(".");
-    if (tail.length !== 3 || !tail[0]) { return null; }
+    if (!parts[3]) { return null; }
+    var tail = parts[4].split(".");
+    if (tail.length !== 3 || keys.indexOf(tail[0]) < 0) { return null; }
     // Expired as the server counts it (the browser drops the cookie at its Max-Age too).
     // No "from the future" check here: that guards the server against forged times, and
     // a visitor's clock that runs behind would only bring the banner back.
