@@ -121,7 +121,8 @@ class _Tab:
 
     def _new_page(self) -> Page:
         page = self.context.new_page()
-        page.on("request", lambda request: self.requests.append(request.url))
+        # Only the tab's current page counts: one left behind may still be loading.
+        page.on("request", lambda request: self.page is page and self.requests.append(request.url))
         return page
 
     def load(self, url: str) -> list[str]:
@@ -136,9 +137,11 @@ class _Tab:
         try:  # the page's document, and its late requests, end here
             self.page.goto("about:blank")
         except PlaywrightError:  # a late meta refresh raced us: start a fresh page
+            stale, self.page = self.page, self._new_page()
+            # A page caught mid-navigation can take forever to close (seen under load):
+            # with run_before_unload, close() asks and does not wait.
             with contextlib.suppress(PlaywrightError):
-                self.page.close()
-            self.page = self._new_page()
+                stale.close(run_before_unload=True)
         return seen
 
 
