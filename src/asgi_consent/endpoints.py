@@ -240,6 +240,7 @@ class ConsentEndpoints:
             expires_at=None if withdrawn else self._codec.expires_at(consent),
             javascript=self._wants_json(request),
             page=safe_next(fields.get("next") or _referer_path(request)),
+            decided=withdrawn or consent.decided,
         )
 
     def _check_origin(self, request: Request) -> None:

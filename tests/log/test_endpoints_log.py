@@ -131,6 +131,7 @@ async def test_a_grant_from_a_placeholder_keeps_the_consent_id(
     reject, grant = await stored(url)
     assert (grant.action, grant.method, grant.path) == ("grant", "placeholder", "/video")
     assert grant.granted == ("media", "necessary")
+    assert grant.refused == ("analytics", "marketing")  # the earlier reject still stands
     assert grant.consent_id == reject.consent_id
     codec = ConsentCodec(app.config)
     assert codec.decode(cookie_of(second)).consent_id == reject.consent_id
@@ -146,6 +147,7 @@ async def test_a_grant_before_any_choice_is_a_grant_and_the_later_answer_shares_
     grant, accept = await stored(url)
     assert (grant.action, grant.method) == ("grant", "placeholder")
     assert grant.granted == ("media", "necessary")
+    assert grant.refused == ()  # nothing refused yet: the banner's question is open
     assert accept.action == "accept" and accept.consent_id == grant.consent_id
 
 

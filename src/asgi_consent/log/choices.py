@@ -88,10 +88,12 @@ class ChoiceLog:
         expires_at: datetime | None,
         javascript: bool,
         page: str,
+        decided: bool = True,
     ) -> None:
         """Record one choice made by `request`'s visitor on `page` (an `Action`; a grant
-        comes from an embed placeholder, `javascript` is a fetch from our script). Never
-        raises."""
+        comes from an embed placeholder, `javascript` is a fetch from our script). A grant
+        before the banner was answered (`decided=False`) refuses nothing: the other
+        categories are still undecided. Never raises."""
         cfg = self._config
         try:
             language = choose_language(cfg, request)
@@ -105,7 +107,7 @@ class ChoiceLog:
                 consent_id=consent_id,
                 action=cast(Action, action),
                 granted=chosen,
-                refused=[name for name in cfg.category_names if name not in chosen],
+                refused=[n for n in cfg.category_names if n not in chosen] if decided else [],
                 policy_revision=cfg.policy_revision,
                 expires_at=expires_at,
                 method=method,
