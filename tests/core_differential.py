@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from adversarial import grammar, visitors
-from asgi_consent import scanner, skim, tags
+from asgi_consent import skim, tags
 from asgi_consent.compiled import Core
 
 ROOT = Path(__file__).parent
@@ -87,12 +87,12 @@ def primitive_mismatches(core: Core, doc: bytes, rng: random.Random, tries: int)
             expected = _python_skip(piece, pos, guarded, frameset_ok)
             if core.skip(piece, pos, guarded, frameset_ok) != expected:
                 found.append(f"skip({bytes(piece)!r}, {pos}, {guarded}, {frameset_ok})")
-        ref = scanner._TAG_TAIL.match(piece, pos)
+        ref = tags.TAG_TAIL.match(piece, pos)
         if core.tag_end(piece, pos) != (ref.end() if ref is not None else -1):
             found.append(f"tag_end({bytes(piece)!r}, {pos})")
-        name = scanner._TAG_NAME.match(piece, pos)
+        name = tags.TAG_NAME.match(piece, pos)
         name_end = name.end() if name is not None else pos
-        tail = scanner._TAG_TAIL.match(piece, name_end)
+        tail = tags.TAG_TAIL.match(piece, name_end)
         if core.tag_span(piece, pos) != (name_end, tail.end() if tail is not None else -1):
             found.append(f"tag_span({bytes(piece)!r}, {pos})")
         stop = rng.randint(pos, len(piece))

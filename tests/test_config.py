@@ -10,7 +10,7 @@ import pytest
 
 import asgi_consent
 from asgi_consent import Category, ConfigError, ConsentConfig, ConsentMiddleware
-from asgi_consent.config import OPTION_NAMES, OPTIONS, TEXT_OPTIONS
+from asgi_consent.config import OPTIONS, TEXT_OPTIONS
 from asgi_consent.kinds import whole_number
 from asgi_consent.options import option
 from helpers import SECRET
@@ -475,7 +475,7 @@ def test_trusted_origins_given_as_one_string_is_an_error() -> None:
 
 
 def test_every_field_of_the_config_is_a_row_of_the_option_table() -> None:
-    assert OPTION_NAMES == tuple(f.name for f in dataclasses.fields(ConsentConfig))
+    assert tuple(OPTIONS) == tuple(f.name for f in dataclasses.fields(ConsentConfig))
 
 
 def test_the_options_that_are_texts_are_every_text_of_the_banner() -> None:
@@ -499,7 +499,7 @@ def test_the_options_that_are_texts_are_every_text_of_the_banner() -> None:
     )
 
 
-@pytest.mark.parametrize("name", [n for n in OPTION_NAMES if n != "secret_key"])
+@pytest.mark.parametrize("name", [n for n in OPTIONS if n != "secret_key"])
 def test_the_default_of_every_option_passes_its_own_check(name: str) -> None:
     declared = OPTIONS[name]
     declared.kind.check(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from asgi_consent import Category, ConfigError, ConsentConfig
-from asgi_consent.config import OPTION_NAMES, OPTIONS, TEXT_OPTIONS
+from asgi_consent.config import OPTIONS, TEXT_OPTIONS
 from asgi_consent.options import name_of_toml_key
 from asgi_consent.sources import ignored_env_variables
 from helpers import SECRET
@@ -583,6 +583,6 @@ def test_every_option_is_read_from_the_variable_its_row_names(name: str) -> None
     assert caught.value.source == f"environment variable {variable}"
 
 
-@pytest.mark.parametrize("name", OPTION_NAMES)
+@pytest.mark.parametrize("name", list(OPTIONS))
 def test_every_option_is_read_from_the_toml_key_its_row_names(name: str) -> None:
     assert name_of_toml_key(OPTIONS[name].toml_key) == name

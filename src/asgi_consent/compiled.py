@@ -24,10 +24,10 @@ class Core(Protocol):
         """skim.py's run from `pos`: (stop, start tag names, end tag names)."""
 
     def tag_end(self, buf: Buffer, pos: int, /) -> int:
-        """scanner._TAG_TAIL from `pos` (a tag's name end): after its ">", or -1."""
+        """tags.TAG_TAIL from `pos` (a tag's name end): after its ">", or -1."""
 
     def tag_span(self, buf: Buffer, name_start: int, /) -> tuple[int, int]:
-        """scanner._TAG_NAME and _TAG_TAIL: (where the name ends, tag_end from there)."""
+        """tags.TAG_NAME and TAG_TAIL: (where the name ends, tag_end from there)."""
 
     def read_attributes(self, buf: Buffer, start: int, stop: int, cls: Any, /) -> list[Any]:
         """tags.read_attributes, each attribute made as the tuple class `cls`."""

@@ -395,7 +395,6 @@ def banner_texts(config: ConsentConfig) -> list[BannerText]:
 
 #: The option table of `ConsentConfig`, in declaration order.
 OPTIONS = options_of(ConsentConfig)
-OPTION_NAMES = tuple(OPTIONS)
 #: The options that are texts the visitor reads (one string, or one per language).
 TEXT_OPTIONS = tuple(name for name, declared in OPTIONS.items() if declared.kind.text)
 

@@ -12,10 +12,9 @@ that accept JSON get JSON. Every answer carries `Cache-Control: no-store`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
@@ -24,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from .assets import Assets
 from .banner import BannerRenderer
+from .choicebody import BadRequest, parse_form, parse_json
 from .config import NECESSARY, ConsentConfig
 from .cookie import Consent, ConsentCodec, cookie_names, set_cookie_header
 from .headers import cookie_paths, expiry_headers, parent_domains
@@ -34,17 +34,9 @@ if TYPE_CHECKING:  # the log package is loaded only for a site that keeps one
     from .log.choices import ChoiceLog
 
 CHOICES = ("accept", "reject", "save", "grant")
-_MAX_FIELDS = 64
 # Set-Cookie headers one answer may carry to expire refused cookies: a larger header
 # block fails behind proxies with small header buffers (nginx: 4-8 KB).
 _MAX_EXPIRIES = 48
-
-
-class BadRequest(Exception):
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
 
 
 def safe_next(value: object) -> str:
@@ -264,9 +256,9 @@ class ConsentEndpoints:
         if not body:
             return {}
         if media_type == "application/json":
-            return _parse_json(bytes(body))
+            return parse_json(bytes(body))
         if media_type in ("application/x-www-form-urlencoded", ""):
-            return _parse_form(bytes(body))
+            return parse_form(bytes(body))
         raise BadRequest(415, "send application/x-www-form-urlencoded or application/json")
 
     def _wants_json(self, request: Request) -> bool:
@@ -364,38 +356,3 @@ def _referer_path(request: Request) -> str | None:
     if _strip_default_port(parts.netloc.lower()) != _strip_default_port(host):
         return None
     return parts.path + ("?" + parts.query if parts.query else "")
-
-
-def _parse_form(body: bytes) -> Mapping[str, Any]:
-    try:
-        pairs = parse_qsl(
-            body.decode("utf-8"),
-            keep_blank_values=True,
-            strict_parsing=False,
-            max_num_fields=_MAX_FIELDS,
-        )
-    except (UnicodeDecodeError, ValueError) as error:
-        raise BadRequest(400, "malformed form body") from error
-    fields: dict[str, Any] = {"categories": []}
-    for key, value in pairs:
-        if key == "category":
-            fields["categories"].append(value)
-        elif key in ("choice", "next"):
-            if key in fields:
-                raise BadRequest(400, f"{key} given twice")
-            fields[key] = value
-    return fields
-
-
-def _parse_json(body: bytes) -> Mapping[str, Any]:
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as error:
-        raise BadRequest(400, "malformed JSON body") from error
-    if not isinstance(data, dict):
-        raise BadRequest(400, "the JSON body must be an object")
-    fields: dict[str, Any] = {"categories": data.get("categories", [])}
-    for key in ("choice", "next"):
-        if key in data:
-            fields[key] = data[key]
-    return fields

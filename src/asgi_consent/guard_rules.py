@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 
 from .config import NECESSARY
-from .fetching import DOCUMENT, ELEMENT_ATTRIBUTES, FOREIGN_ELEMENT, FRAME, LINK, SRCSET, URL
+from .fetchtable import DOCUMENT, ELEMENT_ATTRIBUTES, FOREIGN_ELEMENT, FRAME, LINK, SRCSET, URL
 from .rules import TrackerRules
 
 #: Where guard.js expects its rules; replaced once, at start-up.
 RULES_SLOT = b"/*RULES*/null"
 
 
-# Elements page code may add that fetch by themselves (fetching.py's table, less what
+# Elements page code may add that fetch by themselves (fetchtable.py's table, less what
 # a script cannot add to a live page: <base>, <html manifest>; and data-src, which
 # nothing fetches). SVG elements fetch through href and xlink:href.
 _NOT_ADDED = (b"base", b"html")

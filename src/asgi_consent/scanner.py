@@ -18,21 +18,11 @@ from __future__ import annotations
 import re
 
 from .charrefs import decode_attribute
-from .compiled import core
 from .longtag import LongTag
 from .skim import skip
-from .tags import Attribute, Buffer, Tag, move_tag
+from .tags import Attribute, Buffer, Tag, move_tag, tag_span
 from .tree import PLAINTEXT, RAW_TEXT_ELEMENTS, SCRIPT, TreeModel
 
-# A tag after its name, exactly as the tokenizer's attribute states read it: a quote
-# opens a value only right after "=", and ">" inside a quoted value does not end the tag.
-_TAG_TAIL = re.compile(
-    rb"""(?:[\t\n\f\r /]++"""
-    rb"""|[^\t\n\f\r />][^\t\n\f\r />=]*+"""
-    rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"[^"]*+"|'[^']*+'|(?!["'])[^\t\n\f\r >]++|(?=>))"""
-    rb"""|(?![\t\n\f\r ]*+=)))*+>"""
-)
-_TAG_NAME = re.compile(rb"[^\t\n\f\r />]*+")
 _COMMENT_END = re.compile(rb"--!?>")
 _XML_DOCTYPE = re.compile(
     rb"""<!DOCTYPE(?:[^\[>"']++|"[^"]*+"|'[^']*+')*+(?:\[(?:[^\]"']++|"[^"]*+"|'[^']*+')*+\][^>]*+)?>"""
@@ -59,16 +49,6 @@ def _raw_end(name: bytes) -> re.Pattern[bytes]:
 
 
 _RAW_ENDS = {name: _raw_end(name) for name in RAW_TEXT_ELEMENTS}
-
-
-def _tag_span(buf: Buffer, name_start: int) -> tuple[int, int]:
-    """Where a tag's name ends, and where the tag ends (after ">"; -1: not in `buf`)."""
-    if core is not None:  # the same reading in C (_scanner.c)
-        return core.tag_span(buf, name_start)
-    name = _TAG_NAME.match(buf, name_start)
-    name_end = name.end() if name is not None else name_start
-    found = _TAG_TAIL.match(buf, name_end)
-    return name_end, (found.end() if found is not None else -1)
 
 
 class Scanner:
@@ -264,7 +244,7 @@ class Scanner:
         end = len(buf)
         if not final and end < self.retry_at:
             return -lt - 1
-        name_end, tag_end = _tag_span(buf, name_start)
+        name_end, tag_end = tag_span(buf, name_start)
         if tag_end < 0:
             if final:
                 self.open_at_eof = self.eof_in_tag = True

@@ -33,7 +33,7 @@ _TOKENIZER_NAMES = (
     rb"|frameset|body|head|html"
 )
 _FETCHING_NAMES = _TOKENIZER_NAMES + rb"|link|base|meta"
-# Attributes that fetch, in HTML or SVG (fetching.py's table; href also means a link on
+# Attributes that fetch, in HTML or SVG (fetchtable.py's table; href also means a link on
 # <a> and <area>, whose tags are read with the list without it).
 _NAVIGATION = rb"src|srcset|poster|data|background|style|srcdoc|ping|imagesrcset|attributionsrc"
 _FETCHING_ANYWHERE = (

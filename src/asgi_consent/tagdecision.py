@@ -15,13 +15,10 @@ from typing import TYPE_CHECKING
 
 from .config import NECESSARY
 from .fetching import (
-    ELEMENT_ATTRIBUTES,
     MARKED,
-    PREFIX,
     RUNS,
     Context,
     Edit,
-    attribute_kind,
     content_needs,
     content_span,
     decode,
@@ -30,6 +27,7 @@ from .fetching import (
     tag_needs,
     url_categories,
 )
+from .fetchtable import ELEMENT_ATTRIBUTES, PREFIX, attribute_kind
 from .tags import Attribute, Tag, attribute
 from .urls import parse_url
 

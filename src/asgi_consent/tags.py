@@ -16,6 +16,16 @@ _ATTRIBUTE = re.compile(
     rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"([^"]*+)"|'([^']*+)'|([^\t\n\f\r >]++)|(?=>)))?"""
 )
 
+# A tag after its name, exactly as the tokenizer's attribute states read it: a quote
+# opens a value only right after "=", and ">" inside a quoted value does not end the tag.
+TAG_TAIL = re.compile(
+    rb"""(?:[\t\n\f\r /]++"""
+    rb"""|[^\t\n\f\r />][^\t\n\f\r />=]*+"""
+    rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"[^"]*+"|'[^']*+'|(?!["'])[^\t\n\f\r >]++|(?=>))"""
+    rb"""|(?![\t\n\f\r ]*+=)))*+>"""
+)
+TAG_NAME = re.compile(rb"[^\t\n\f\r />]*+")
+
 
 class Attribute(NamedTuple):
     """One attribute as the tokenizer reads it: lower-case name, raw value bytes, and
@@ -110,3 +120,13 @@ def move_tag(tag: Tag, delta: int) -> None:
     tag.name_end += delta
     if tag._attributes is not None:
         tag._attributes = None
+
+
+def tag_span(buf: Buffer, name_start: int) -> tuple[int, int]:
+    """Where a tag's name ends, and where the tag ends (after ">"; -1: not in `buf`)."""
+    if core is not None:  # the same reading in C (_scanner.c)
+        return core.tag_span(buf, name_start)
+    name = TAG_NAME.match(buf, name_start)
+    name_end = name.end() if name is not None else name_start
+    found = TAG_TAIL.match(buf, name_end)
+    return name_end, (found.end() if found is not None else -1)
