@@ -219,8 +219,9 @@ def test_the_bar_is_compact_and_accept_and_reject_are_twins_sized_to_their_label
     )
     reject = page.locator(f"{BANNER} > form [data-choice=reject]")
     accept = page.locator(f"{BANNER} > form [data-choice=accept]")
-    reject_box, accept_box = box(page, f"{BANNER} > form [data-choice=reject]"), box(
-        page, f"{BANNER} > form [data-choice=accept]"
+    reject_box, accept_box = (
+        box(page, f"{BANNER} > form [data-choice=reject]"),
+        box(page, f"{BANNER} > form [data-choice=accept]"),
     )
     assert reject_box[2:] == accept_box[2:]  # same width and height
     assert reject.evaluate(_LOOK) == accept.evaluate(_LOOK)

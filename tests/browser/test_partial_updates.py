@@ -10,6 +10,7 @@ by the local fakes of conftest.py (nothing leaves the machine).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -169,9 +170,17 @@ def load_fragment(page: Page) -> None:
     expect(page.locator("#slot #fragment-loaded")).to_be_visible()
 
 
-def settle(page: Page) -> None:
-    """Give anything that could start a request time to do it (500 ms of quiet)."""
-    page.wait_for_load_state("networkidle")
+def settle(visitor: Visitor, still: float = 0.5) -> None:
+    """Give anything that could start a request time to do it: wait until the page has
+    tried no new request for `still` seconds. (Not wait_for_load_state("networkidle"):
+    after the page's load it returns at once, whatever a fragment starts later.)"""
+    deadline = time.monotonic() + 15
+    seen, since = len(visitor.requests), time.monotonic()
+    while time.monotonic() - since < still:
+        assert time.monotonic() < deadline, "the page kept making requests for 15 s"
+        visitor.page.wait_for_timeout(50)
+        if len(visitor.requests) != seen:
+            seen, since = len(visitor.requests), time.monotonic()
 
 
 def choose(page: Page, button: str) -> None:
@@ -198,7 +207,7 @@ def test_fragment_before_a_choice_loads_no_tracker_and_brings_no_banner(
     page = visitor.page
 
     load_fragment(page)
-    settle(page)
+    settle(visitor)
 
     assert visitor.tracker_requests() == []
     expect(page.locator(BANNER)).to_have_count(1)
@@ -240,7 +249,7 @@ def test_reject_then_load_a_fragment_loads_no_tracker(visit: Visit, library: str
 
     choose(page, "Reject all")
     load_fragment(page)
-    settle(page)
+    settle(visitor)
 
     assert visitor.tracker_requests() == []
     assert page.evaluate("window.__fake_ga || window.__fake_fb") is None
@@ -308,7 +317,7 @@ def test_turbo_stream_before_a_choice_loads_no_tracker(visit: Visit) -> None:
 
     page.get_by_role("button", name="Stream it").click()
     expect(page.locator("#stream-slot #fragment-loaded")).to_be_visible()
-    settle(page)
+    settle(visitor)
 
     assert visitor.tracker_requests() == []
     expect(page.locator(BANNER)).to_have_count(1)
@@ -349,7 +358,7 @@ def test_held_fragment_swapped_in_after_reject_stays_inert(visit: Visit) -> None
     choose(page, "Reject all")
     page.evaluate("(html) => htmx.swap('#slot', html, {swapStyle: 'innerHTML'})", held)
     expect(page.locator("#slot #fragment-loaded")).to_be_visible()
-    settle(page)
+    settle(visitor)
 
     assert visitor.tracker_requests() == []
     expect(page.locator('#slot [data-consent-placeholder="media"]')).to_be_visible()
