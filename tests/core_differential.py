@@ -106,13 +106,8 @@ def primitive_mismatches(core: Core, doc: bytes, rng: random.Random, tries: int)
 
 def _python_skip(
     buf: bytes | bytearray, pos: int, guarded: bool, frameset_ok: bool
-) -> tuple[int, Any, Any]:
-    found = skim._PATTERNS[guarded, frameset_ok].match(buf, pos)
-    stop = found.end() if found is not None else pos
-    run = bytes(buf[pos:stop]).lower()
-    starts = [name for name in skim._STARTS.findall(run) if name]
-    ends = [name for name in skim._ENDS.findall(run) if name]
-    return stop, starts, ends
+) -> tuple[int, Any]:
+    return skim._skip(buf, pos, guarded, frameset_ok)
 
 
 def page_mismatches(core: Core, page: bytes, chunkings: Sequence[Sequence[bytes]]) -> list[str]:

@@ -3,10 +3,12 @@
  * finds where things start and end. scanner.py's pure-Python code is the reference:
  * tests/test_compiled_core.py and benchmarks/fuzz_core.py require identical results.
  *
- * skip(buf, pos, guarded, frameset_ok) -> (stop, start_names, end_names)
- *     skim.py's run: text and unremarkable tags from `pos`, exactly as skim._PATTERNS
- *     [guarded, frameset_ok] matches them, with the lower-cased names of the start tags
- *     and end tags stepped over, in order.
+ * skip(buf, pos, guarded, frameset_ok) -> (stop, counts)
+ *     skim._skip(): text and unremarkable tags from `pos`, as skim._PATTERNS[guarded,
+ *     frameset_ok] matches them, and the comment-like constructs between them (and with
+ *     nothing held back, whole raw-text elements) as skim.step_over() reads them; with
+ *     the HTML elements they leave open: {lower-cased name: start tags less end tags}
+ *     (void elements left out, names that come to 0 too).
  * tag_end(buf, pos) -> int
  *     scanner._TAG_TAIL: the end of a tag (after ">") whose name ends at `pos`, or -1
  *     when the buffer ends first.
@@ -80,6 +82,88 @@ static const char *const FETCHING_ANYWHERE[] = {
 
 enum { GUARD_NONE = 0, GUARD_LINKS = 1, GUARD_ALL = 2 };
 
+/* What a tag name is, in one lookup: the lists above and below as bits. */
+enum {
+    F_TOKENIZER = 1, F_FETCHING_MORE = 2, F_KILLER = 4, F_VOID = 8, F_RAW = 16, F_SCRIPT = 32,
+    F_LINK = 64, F_BASE = 128
+};
+static const char *const VOID_NAMES[] = {
+    "area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "image", "img",
+    "input", "keygen", "link", "meta", "param", "source", "track", "wbr", NULL};
+/* tree.RAW_TEXT_ELEMENTS but plaintext: elements whose content ends only at their end tag */
+static const char *const RAW_TEXT[] = {
+    "script", "style", "xmp", "iframe", "noembed", "noframes", "noscript", "title", "textarea",
+    NULL};
+static const char *const LINKS[] = {"a", "area", NULL};
+static const char *const BASE[] = {"base", NULL}; /* it moves our own relative URLs */
+#define NAME_TABLE 96
+#define NAME_MAX_LEN 9 /* no listed name is longer */
+typedef struct {
+    const char *name;
+    Py_ssize_t len;
+    int flags;
+} Named;
+static Named named[NAME_TABLE];
+static int named_count;
+static int first_of_letter[27]; /* named[] is sorted by first letter: where each starts */
+
+static void add_names(const char *const *words, int flag)
+{
+    for (; *words != NULL; words++) {
+        int i;
+        for (i = 0; i < named_count && strcmp(named[i].name, *words) != 0; i++)
+            ;
+        if (i == named_count) {
+            named[i].name = *words;
+            named[i].len = (Py_ssize_t)strlen(*words);
+            named_count++;
+        }
+        named[i].flags |= flag;
+    }
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const Named *)a)->name, ((const Named *)b)->name);
+}
+
+static void build_names(void)
+{
+    int i, letter;
+    add_names(TOKENIZER_NAMES, F_TOKENIZER);
+    add_names(FETCHING_NAMES_MORE, F_FETCHING_MORE);
+    add_names(FRAMESET_KILLERS, F_KILLER);
+    add_names(VOID_NAMES, F_VOID);
+    add_names(RAW_TEXT, F_RAW);
+    add_names(LINKS, F_LINK);
+    add_names(BASE, F_BASE);
+    for (i = 0; i < named_count; i++) {
+        if (strcmp(named[i].name, "script") == 0)
+            named[i].flags |= F_SCRIPT;
+    }
+    qsort(named, (size_t)named_count, sizeof(Named), by_name);
+    for (letter = 0, i = 0; letter < 26; letter++) {
+        first_of_letter[letter] = i;
+        while (i < named_count && named[i].name[0] == 'a' + letter)
+            i++;
+    }
+    first_of_letter[26] = named_count;
+}
+
+/* The flags of the tag name s[0:n] (ASCII case ignored); 0 for any other name. */
+static int name_flags(const uchar *s, Py_ssize_t n)
+{
+    int letter, i;
+    if (n == 0 || n > NAME_MAX_LEN || !is_alpha(s[0]))
+        return 0;
+    letter = lower(s[0]) - 'a';
+    for (i = first_of_letter[letter]; i < first_of_letter[letter + 1]; i++) {
+        if (named[i].len == n && equals(s, n, named[i].name))
+            return named[i].flags;
+    }
+    return 0;
+}
+
 /* The attribute guard at `q` (skim._FETCHING or _FETCHING_ON_LINKS): the name run there
  * is one that fetches, followed by a byte (the regex's lookahead needs one). */
 static int guarded_name(const uchar *buf, Py_ssize_t len, Py_ssize_t q, int guard)
@@ -152,61 +236,275 @@ static Py_ssize_t name_end(const uchar *buf, Py_ssize_t len, Py_ssize_t q)
     return q;
 }
 
-static int append_name(PyObject *list, const uchar *s, Py_ssize_t n)
+/* The names a run steps over, counted: a small open-addressing table keyed by the
+ * lower-cased name (pointing into the buffer), turned into {name: count} dicts at the
+ * end, so that a run of a thousand tags of a dozen names makes a dozen bytes objects. */
+#define TABLE_SIZE 256 /* a power of two; a run's distinct names past 3/4 of it spill */
+typedef struct {
+    const uchar *name;
+    Py_ssize_t len;
+    Py_ssize_t count;
+    unsigned hash;
+} Slot;
+typedef struct {
+    Slot slots[TABLE_SIZE];
+    int order[TABLE_SIZE]; /* the slots in use, to clear them after a run */
+    int used;
+    PyObject *dict; /* where the table spills to, and is flushed at the end */
+} Counts;
+/* One for the whole module: skip() holds the GIL from start to end. */
+static Counts run_counts;
+
+static unsigned name_hash(const uchar *s, Py_ssize_t n)
 {
-    PyObject *name = PyBytes_FromStringAndSize(NULL, n);
-    char *out;
+    unsigned h = 2166136261u;
     Py_ssize_t i;
+    for (i = 0; i < n; i++)
+        h = (h ^ lower(s[i])) * 16777619u;
+    return h;
+}
+
+static int same_name(const uchar *a, const uchar *b, Py_ssize_t n)
+{
+    Py_ssize_t i;
+    for (i = 0; i < n; i++) {
+        if (lower(a[i]) != lower(b[i]))
+            return 0;
+    }
+    return 1;
+}
+
+/* dict[lower(s[0:n])] += count (a name whose count comes to 0 is removed) */
+static int add_to_dict(PyObject *dict, const uchar *s, Py_ssize_t n, Py_ssize_t count)
+{
+    PyObject *name = PyBytes_FromStringAndSize(NULL, n), *old, *total;
+    Py_ssize_t i, before = 0;
     int failed;
     if (name == NULL)
         return -1;
-    out = PyBytes_AS_STRING(name);
     for (i = 0; i < n; i++)
-        out[i] = (char)lower(s[i]);
-    failed = PyList_Append(list, name);
+        PyBytes_AS_STRING(name)[i] = (char)lower(s[i]);
+    old = PyDict_GetItemWithError(dict, name);
+    if (old == NULL && PyErr_Occurred()) {
+        Py_DECREF(name);
+        return -1;
+    }
+    if (old != NULL)
+        before = PyLong_AsSsize_t(old);
+    if (before + count == 0) {
+        failed = old != NULL ? PyDict_DelItem(dict, name) : 0;
+        Py_DECREF(name);
+        return failed;
+    }
+    total = PyLong_FromSsize_t(before + count);
+    if (total == NULL) {
+        Py_DECREF(name);
+        return -1;
+    }
+    failed = PyDict_SetItem(dict, name, total);
     Py_DECREF(name);
+    Py_DECREF(total);
     return failed;
 }
 
-/* One start tag at `lt` ("<" and a letter): where it ends, or -1 when the run stops here. */
-static Py_ssize_t start_tag(const uchar *buf, Py_ssize_t len, Py_ssize_t lt, int guarded,
-                            int frameset_ok, Py_ssize_t *name_stop)
+/* counts[lower(s[0:n])] += delta */
+static int count_name(Counts *counts, const uchar *s, Py_ssize_t n, Py_ssize_t delta)
 {
-    Py_ssize_t ne = name_end(buf, len, lt + 1), n = ne - lt - 1;
-    int link;
-    *name_stop = ne;
-    if (ne >= len)
+    unsigned h = name_hash(s, n), i = h & (TABLE_SIZE - 1);
+    for (;;) {
+        Slot *slot = &counts->slots[i];
+        if (slot->name == NULL) {
+            if (counts->used >= TABLE_SIZE * 3 / 4)
+                return add_to_dict(counts->dict, s, n, delta);
+            slot->name = s;
+            slot->len = n;
+            slot->count = delta;
+            slot->hash = h;
+            counts->order[counts->used++] = (int)i;
+            return 0;
+        }
+        if (slot->hash == h && slot->len == n && same_name(slot->name, s, n)) {
+            slot->count += delta;
+            return 0;
+        }
+        i = (i + 1) & (TABLE_SIZE - 1);
+    }
+}
+
+/* The counted names into the dict (unless `failed`), and the table cleared. */
+static int flush_counts(Counts *counts, int failed)
+{
+    int i;
+    for (i = 0; i < counts->used; i++) {
+        Slot *slot = &counts->slots[counts->order[i]];
+        if (!failed && slot->count != 0 &&
+            add_to_dict(counts->dict, slot->name, slot->len, slot->count) < 0)
+            failed = 1;
+        slot->name = NULL;
+    }
+    counts->used = 0;
+    return failed ? -1 : 0;
+}
+
+/* One start tag whose name ends at `ne`: where it ends, or -1 when the run stops here. */
+static Py_ssize_t start_tag(const uchar *buf, Py_ssize_t len, Py_ssize_t ne, int guarded,
+                            int frameset_ok, int flags)
+{
+    int link = flags & F_LINK;
+    if (frameset_ok && (flags & F_KILLER))
         return -1;
-    if (frameset_ok && in_list(buf + lt + 1, n, FRAMESET_KILLERS))
-        return -1;
-    link = equals(buf + lt + 1, n, "a") || equals(buf + lt + 1, n, "area");
-    if (!link && (in_list(buf + lt + 1, n, TOKENIZER_NAMES) ||
-                  (guarded && in_list(buf + lt + 1, n, FETCHING_NAMES_MORE))))
+    if (!link && ((flags & F_TOKENIZER) || (flags & (guarded ? F_FETCHING_MORE : F_BASE))))
         return -1;
     if (!guarded)
         return tail(buf, len, ne, GUARD_NONE);
     return tail(buf, len, ne, link ? GUARD_LINKS : GUARD_ALL);
 }
 
+/* The end of a comment-like construct at `lt` that skim.step_over() steps over (a
+ * comment, a bogus comment, a DOCTYPE), or -1: not one, or not complete in the buffer. */
+static Py_ssize_t declaration_end(const uchar *buf, Py_ssize_t len, Py_ssize_t lt)
+{
+    const uchar *close;
+    Py_ssize_t q;
+    if (lt + 1 >= len)
+        return -1;
+    if (buf[lt + 1] == '?') {
+        q = lt + 2;
+    } else if (buf[lt + 1] == '/') { /* "</" and no letter */
+        if (lt + 2 >= len || is_alpha(buf[lt + 2]))
+            return -1;
+        if (buf[lt + 2] == '>')
+            return lt + 3;
+        q = lt + 2;
+    } else if (buf[lt + 1] == '!') {
+        if (lt + 3 < len && buf[lt + 2] == '-' && buf[lt + 3] == '-') { /* a comment */
+            if (lt + 4 < len && buf[lt + 4] == '>')
+                return lt + 5; /* "<!-->" */
+            if (lt + 5 >= len)
+                return -1;
+            if (buf[lt + 4] == '-' && buf[lt + 5] == '>')
+                return lt + 6; /* "<!--->" */
+            for (q = lt + 4; q + 2 < len; q++) { /* "--!?>" */
+                if (buf[q] == '-' && buf[q + 1] == '-') {
+                    if (buf[q + 2] == '>')
+                        return q + 3;
+                    if (buf[q + 2] == '!' && q + 3 < len && buf[q + 3] == '>')
+                        return q + 4;
+                }
+            }
+            return -1;
+        }
+        if (lt + 9 > len || buf[lt + 2] == '[')
+            return -1; /* a CDATA section, or too short to tell */
+        q = lt + 2;
+    } else {
+        return -1;
+    }
+    close = memchr(buf + q, '>', (size_t)(len - q));
+    return close == NULL ? -1 : (close - buf) + 1;
+}
+
+/* "</name" and a byte that ends a name, at `q` (ignoring ASCII case). */
+static int end_tag_of(const uchar *buf, Py_ssize_t len, Py_ssize_t q, const char *name)
+{
+    Py_ssize_t n = (Py_ssize_t)strlen(name);
+    return q + 2 + n < len && buf[q + 1] == '/' && starts_with(buf + q + 2, n, name) &&
+           ends_name(buf[q + 2 + n]);
+}
+
+/* skim.script_close(): where script data from `q` ends (the "<" of "</script"), through
+ * its escaped and double-escaped states, or -1. */
+static Py_ssize_t script_close(const uchar *buf, Py_ssize_t len, Py_ssize_t q)
+{
+    int state = 0; /* 0 script data, 1 escaped, 2 double escaped */
+    while (q < len) {
+        uchar c = buf[q];
+        if (state == 0) {
+            const uchar *lt = memchr(buf + q, '<', (size_t)(len - q));
+            if (lt == NULL)
+                return -1;
+            q = lt - buf;
+            if (q + 3 < len && buf[q + 1] == '!' && buf[q + 2] == '-' && buf[q + 3] == '-') {
+                state = 1;
+                q += 2; /* "<!-->" ends the escape at once */
+            } else if (end_tag_of(buf, len, q, "script")) {
+                return q;
+            } else {
+                q++;
+            }
+            continue;
+        }
+        if (c == '-' && q + 2 < len && buf[q + 1] == '-' && buf[q + 2] == '>') {
+            state = 0;
+            q += 3;
+        } else if (c == '<' && end_tag_of(buf, len, q, "script")) {
+            if (state != 2)
+                return q;
+            state = 1;
+            q += 8; /* the byte after the name */
+        } else if (c == '<' && state == 1 && q + 7 < len && starts_with(buf + q + 1, 6, "script") &&
+                   ends_name(buf[q + 7])) {
+            state = 2;
+            q += 7;
+        } else {
+            q++;
+        }
+    }
+    return -1;
+}
+
+/* skim._raw_element(): a whole raw-text element of HTML content at `lt` (its start
+ * tag, content and end tag) when every part is in the buffer: where it ends, or -1. */
+static Py_ssize_t raw_element_end(const uchar *buf, Py_ssize_t len, Py_ssize_t lt,
+                                  Py_ssize_t name_stop, Py_ssize_t tag_stop, int flags)
+{
+    Py_ssize_t n = name_stop - lt - 1, close, q;
+    char name[NAME_MAX_LEN + 1];
+    if (!(flags & F_RAW))
+        return -1;
+    for (q = 0; q < n; q++)
+        name[q] = (char)lower(buf[lt + 1 + q]);
+    name[n] = '\0';
+    if (flags & F_SCRIPT) {
+        close = script_close(buf, len, tag_stop);
+    } else {
+        close = -1;
+        for (q = tag_stop; q < len; q++) {
+            const uchar *lt2 = memchr(buf + q, '<', (size_t)(len - q));
+            if (lt2 == NULL)
+                break;
+            q = lt2 - buf;
+            if (end_tag_of(buf, len, q, name)) {
+                close = q;
+                break;
+            }
+        }
+    }
+    if (close < 0)
+        return -1;
+    return tail(buf, len, close + 2 + n, GUARD_NONE);
+}
+
 static PyObject *skip(PyObject *self, PyObject *args)
 {
     Py_buffer view;
     Py_ssize_t pos, len, p;
-    int guarded, frameset_ok;
+    int guarded, frameset_ok, raw_ok, failed = 0;
     const uchar *buf;
-    PyObject *starts = NULL, *ends = NULL, *result = NULL;
+    PyObject *counts = NULL, *result = NULL;
 
     (void)self;
     if (!PyArg_ParseTuple(args, "y*npp", &view, &pos, &guarded, &frameset_ok))
         return NULL;
     buf = (const uchar *)view.buf;
     len = view.len;
-    starts = PyList_New(0);
-    ends = PyList_New(0);
-    if (starts == NULL || ends == NULL)
+    raw_ok = !guarded; /* whole raw-text elements: nothing is held back */
+    counts = PyDict_New();
+    if (counts == NULL)
         goto done;
+    run_counts.dict = counts;
     p = pos < 0 ? 0 : pos;
-    while (p < len) {
+    while (p < len && !failed) {
         const uchar *lt;
         uchar next;
         Py_ssize_t stop, ne;
@@ -226,15 +524,27 @@ static PyObject *skip(PyObject *self, PyObject *args)
             break;
         next = buf[p + 1];
         if (is_alpha(next)) {
-            stop = start_tag(buf, len, p, guarded, frameset_ok, &ne);
-            if (stop < 0)
+            int flags;
+            ne = name_end(buf, len, p + 1);
+            if (ne >= len)
                 break;
-            if (append_name(starts, buf + p + 1, ne - p - 1) < 0)
-                goto done;
+            flags = name_flags(buf + p + 1, ne - p - 1);
+            stop = start_tag(buf, len, ne, guarded, frameset_ok, flags);
+            if (stop < 0) {
+                Py_ssize_t whole;
+                if (!raw_ok || !(flags & F_RAW) || (frameset_ok && (flags & F_KILLER)))
+                    break;
+                stop = tail(buf, len, ne, GUARD_NONE);
+                whole = stop < 0 ? -1 : raw_element_end(buf, len, p, ne, stop, flags);
+                if (whole < 0)
+                    break;
+                p = whole; /* opened and closed: its count does not change */
+                continue;
+            }
+            if (!(flags & F_VOID))
+                failed = count_name(&run_counts, buf + p + 1, ne - p - 1, 1) < 0;
             p = stop;
-        } else if (next == '/') {
-            if (p + 2 >= len || !is_alpha(buf[p + 2]))
-                break;
+        } else if (next == '/' && p + 2 < len && is_alpha(buf[p + 2])) {
             ne = name_end(buf, len, p + 2);
             if (ne >= len || equals(buf + p + 2, ne - p - 2, "body"))
                 break;
@@ -243,21 +553,24 @@ static PyObject *skip(PyObject *self, PyObject *args)
             stop = tail(buf, len, ne, GUARD_NONE);
             if (stop < 0)
                 break;
-            if (append_name(ends, buf + p + 2, ne - p - 2) < 0)
-                goto done;
+            failed = count_name(&run_counts, buf + p + 2, ne - p - 2, -1) < 0;
             p = stop;
-        } else if (next == '!' || next == '?') {
-            break;
+        } else if (next == '!' || next == '?' || next == '/') {
+            stop = declaration_end(buf, len, p);
+            if (stop < 0)
+                break;
+            p = stop;
         } else if (frameset_ok) {
             break; /* "<" is text, not white space */
         } else {
             p++; /* "<" and a byte that starts nothing: text */
         }
     }
-    result = Py_BuildValue("nOO", p, starts, ends);
+    failed = flush_counts(&run_counts, failed) < 0 || failed;
+    if (!failed)
+        result = Py_BuildValue("nO", p, counts);
 done:
-    Py_XDECREF(starts);
-    Py_XDECREF(ends);
+    Py_XDECREF(counts);
     PyBuffer_Release(&view);
     return result;
 }
@@ -411,4 +724,8 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_scanner",
                                     "The scanner's optional compiled core.", -1, methods,
                                     NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__scanner(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__scanner(void)
+{
+    build_names();
+    return PyModule_Create(&module);
+}

@@ -20,8 +20,8 @@ class Core(Protocol):
 
     def skip(
         self, buf: Buffer, pos: int, guarded: bool, frameset_ok: bool, /
-    ) -> tuple[int, list[bytes], list[bytes]]:
-        """skim.py's run from `pos`: (stop, start tag names, end tag names)."""
+    ) -> tuple[int, dict[bytes, int]]:
+        """skim._skip(): (stop, {name: start tags less end tags})."""
 
     def tag_end(self, buf: Buffer, pos: int, /) -> int:
         """tags.TAG_TAIL from `pos` (a tag's name end): after its ">", or -1."""

@@ -19,18 +19,14 @@ import re
 
 from .charrefs import decode_attribute
 from .longtag import LongTag
-from .skim import skip
+from .skim import COMMENT_END, RAW_ENDS, raw_end, script_close, skip
 from .tags import Attribute, Buffer, Tag, move_tag, tag_span
-from .tree import PLAINTEXT, RAW_TEXT_ELEMENTS, SCRIPT, TreeModel
+from .tree import PLAINTEXT, SCRIPT, TreeModel
 
-_COMMENT_END = re.compile(rb"--!?>")
 _XML_DOCTYPE = re.compile(
     rb"""<!DOCTYPE(?:[^\[>"']++|"[^"]*+"|'[^']*+')*+(?:\[(?:[^\]"']++|"[^"]*+"|'[^']*+')*+\][^>]*+)?>"""
 )
 DOCTYPE = b"!doctype"  # the name of the reported XML DOCTYPE
-_SCRIPT_NORMAL = re.compile(rb"<!--|</script[\t\n\f\r />]", re.I)
-_SCRIPT_ESCAPED = re.compile(rb"-->|</script[\t\n\f\r />]|<script[\t\n\f\r />]", re.I)
-_SCRIPT_DOUBLE = re.compile(rb"-->|</script[\t\n\f\r />]", re.I)
 _ALPHA = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _SPACE = b" \t\n\f\r"
 
@@ -41,14 +37,6 @@ DATA, UNTIL, LONG = 0, 4, 5
 GUARDED, ALL = 1, 2  # what the fast path may step over (see skim.py)
 LONG_START, LONG_ATTRIBUTE, LONG_END = 1, 2, 3
 _CLOSERS = {closer: re.compile(re.escape(closer)) for closer in (b">", b"?>", b"]]>")}
-
-
-def _raw_end(name: bytes) -> re.Pattern[bytes]:
-    """What ends the raw text of element `name`: "</name" and a byte that ends a name."""
-    return re.compile(rb"</" + re.escape(name) + rb"[\t\n\f\r />]", re.I)
-
-
-_RAW_ENDS = {name: _raw_end(name) for name in RAW_TEXT_ELEMENTS}
 
 
 class Scanner:
@@ -74,7 +62,7 @@ class Scanner:
         self.search_from = 0  # where a raw-text or comment search goes on
         self.retry_at = 0  # an unfinished tag is tried again once the buffer reaches this
         self.pending: Tag | None = None  # a raw-text element waiting for its end
-        self.until = _COMMENT_END  # what ends the comment-like construct we are in
+        self.until = COMMENT_END  # what ends the comment-like construct we are in
         self.long_tag: Tag | None = None
         self.long_state: LongTag | None = None
         self.open_at_eof = False  # the input ended inside a comment, tag or raw text
@@ -211,7 +199,7 @@ class Scanner:
             return lt + 6  # "<!--->"
         if len(after) < 2 and not final:
             return -lt - 1
-        return self._enter_until(_COMMENT_END, lt + 4)
+        return self._enter_until(COMMENT_END, lt + 4)
 
     def _until(self, buf: Buffer, lt: int, start: int, closer: bytes, final: bool) -> int:
         return self._enter_until(_CLOSERS[closer], start)
@@ -276,7 +264,7 @@ class Scanner:
             return tag.end
         self.mode = mode
         self.raw_name = name
-        self.raw_end = _RAW_ENDS.get(name) or _raw_end(name)
+        self.raw_end = RAW_ENDS.get(name) or raw_end(name)
         self.script_state = 0
         self.search_from = tag.end
         if (name in self.hold or (tag.dual and self.hold)) and not tag.long:
@@ -371,25 +359,7 @@ class Scanner:
         return found.start()
 
     def _script_close(self, buf: Buffer, final: bool) -> int | None:
-        pos = self.search_from
-        while True:
-            pattern = (_SCRIPT_NORMAL, _SCRIPT_ESCAPED, _SCRIPT_DOUBLE)[self.script_state]
-            found = pattern.search(buf, pos)
-            if found is None:
-                self.search_from = max(pos, len(buf) - _OVERLAP)
-                return None
-            text = found.group()
-            if text == b"<!--":
-                self.script_state = 1
-                pos = found.start() + 2  # "<!-->" ends the escape at once
-            elif text == b"-->":
-                self.script_state = 0
-                pos = found.end()
-            elif text[1:2] == b"/":
-                if self.script_state != 2:
-                    return found.start()
-                self.script_state = 1
-                pos = found.end() - 1
-            else:  # "<script" inside an escaped section
-                self.script_state = 2
-                pos = found.end() - 1
+        close, self.script_state, pos = script_close(buf, self.search_from, self.script_state)
+        if close is None:
+            self.search_from = max(pos, len(buf) - _OVERLAP)
+        return close

@@ -8,19 +8,21 @@ an attribute that fetches (src, style, on*, ...), a comment or declaration, or a
 unfinished tag at the end of the buffer. The tags it steps over follow the tokenizer's
 grammar exactly (quotes, `>` in values), so the slow path resumes at a true boundary.
 
-The open HTML elements it steps over are still recorded (an end tag inside SVG closes it
-only if an element of that name is open around it).
+Between such tags it also steps over comments, bogus comments and DOCTYPEs, and when
+nothing is held back, whole raw-text elements (`<script>...</script>`, `<style>`, ...),
+whose content the rewriter has no use for then. The open HTML elements it steps over are
+still counted (an end tag inside SVG closes it only if an element of that name is open
+around it).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from itertools import chain, repeat
 
 from .compiled import core
-from .tree import FRAMESET_KILLERS, TreeModel
+from .tags import tag_span
+from .tree import FRAMESET_KILLERS, PLAINTEXT, RAW_TEXT_ELEMENTS, SCRIPT, VOID, TreeModel
 
 Buffer = bytes | bytearray
 
@@ -77,8 +79,9 @@ def _run(
 
 # something is held back: fetching attributes matter
 _SKIP_GUARDED = _run(_FETCHING_NAMES, _SAFE_TAIL, _SAFE_LINK_TAIL)
-# nothing is held back: only the tokenizer's states matter
-_SKIP_ALL = _run(_TOKENIZER_NAMES, _ANY_TAIL, _ANY_TAIL)
+# nothing is held back: only the tokenizer's states matter (and <base href>, which moves
+# our own relative URLs)
+_SKIP_ALL = _run(_TOKENIZER_NAMES + b"|base", _ANY_TAIL, _ANY_TAIL)
 # The same while a <frameset> would still be honoured (the head, and the body until its
 # first text or "frameset-ok"-killing tag): text may only be white space (or NUL, which
 # the tree builder drops), and every tag that ends frameset-ok stops the run ("</br>" is
@@ -90,7 +93,7 @@ _SKIP_GUARDED_FRAMESET_OK = _run(
     text=_FRAMESET_TEXT, end_stops=b"body|br", links=b"a",
 )  # fmt: skip
 _SKIP_ALL_FRAMESET_OK = _run(
-    _TOKENIZER_NAMES + b"|" + _KILLERS, _ANY_TAIL, _ANY_TAIL,
+    _TOKENIZER_NAMES + b"|base|" + _KILLERS, _ANY_TAIL, _ANY_TAIL,
     text=_FRAMESET_TEXT, end_stops=b"body|br", links=b"a",
 )  # fmt: skip
 _PATTERNS = {
@@ -99,50 +102,137 @@ _PATTERNS = {
     (False, True): _SKIP_ALL_FRAMESET_OK,
     (True, True): _SKIP_GUARDED_FRAMESET_OK,
 }
-_NAME = rb"([a-z][^\t\n\f\r />]*+)"
 _ANY_NAME = rb"[a-z][^\t\n\f\r />]*+"
-# Over a lower-cased run: the names of its start tags, and of its end tags (one group
-# each, empty for the other kind; every tag is consumed whole, so a "<p" inside a quoted
-# value is never taken for a tag).
-_STARTS = re.compile(rb"<(?:/" + _ANY_NAME + _ANY_TAIL + rb"|" + _NAME + _ANY_TAIL + rb")")
-_ENDS = re.compile(rb"<(?:/" + _NAME + _ANY_TAIL + rb"|" + _ANY_NAME + _ANY_TAIL + rb")")
-# The same in one pass: every tag's name, "/" first for an end tag.
+# Over a lower-cased run: every tag's name, "/" first for an end tag (every tag is
+# consumed whole, so a "<p" inside a quoted value is never taken for a tag).
 _NAMES = re.compile(rb"<(/?" + _ANY_NAME + rb")" + _ANY_TAIL)
-# A run longer than this holds thousands of tags of a handful of names: one pass and
-# counting in C beat two passes there (a long read: -10%); shorter runs are cheaper read
-# twice than counted.
-_LONG_RUN = 8192
 _SLASH = ord("/")
+# The name of a tag that may be a raw-text element (no longer name is one).
+_RAW_NAME = re.compile(rb"[a-zA-Z][^\t\n\f\r />]{0,8}(?=[\t\n\f\r />])")
+_ALPHA = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+# Script data and its escaped states (the tokenizer's): what each state looks for.
+_SCRIPT_NORMAL = re.compile(rb"<!--|</script[\t\n\f\r />]", re.I)
+_SCRIPT_ESCAPED = re.compile(rb"-->|</script[\t\n\f\r />]|<script[\t\n\f\r />]", re.I)
+_SCRIPT_DOUBLE = re.compile(rb"-->|</script[\t\n\f\r />]", re.I)
+COMMENT_END = re.compile(rb"--!?>")
+
+
+def raw_end(name: bytes) -> re.Pattern[bytes]:
+    """What ends the raw text of element `name`: "</name" and a byte that ends a name."""
+    return re.compile(rb"</" + re.escape(name) + rb"[\t\n\f\r />]", re.I)
+
+
+RAW_ENDS = {name: raw_end(name) for name in RAW_TEXT_ELEMENTS}
+
+
+def script_close(buf: Buffer, pos: int, state: int) -> tuple[int | None, int, int]:
+    """Script data from `pos` in `state` (0 script data, 1 escaped, 2 double escaped):
+    (the "<" of the "</script" that ends it or None, the state reached, and where the
+    search stopped)."""
+    while True:
+        found = (_SCRIPT_NORMAL, _SCRIPT_ESCAPED, _SCRIPT_DOUBLE)[state].search(buf, pos)
+        if found is None:
+            return None, state, pos
+        text = found.group()
+        if text == b"<!--":
+            state, pos = 1, found.start() + 2  # "<!-->" ends the escape at once
+        elif text == b"-->":
+            state, pos = 0, found.end()
+        elif text[1:2] == b"/":
+            if state != 2:
+                return found.start(), state, pos
+            state, pos = 1, found.end() - 1
+        else:  # "<script" inside an escaped section
+            state, pos = 2, found.end() - 1
 
 
 def skip(
     buf: Buffer, pos: int, tree: TreeModel, *, guarded: bool, frameset_ok: bool = False
 ) -> int:
-    """Where the run of text and unremarkable tags starting at `pos` ends."""
+    """Where the run of text and unremarkable constructs starting at `pos` ends."""
     if core is not None:  # the same run, read in C (_scanner.c)
-        stop, starts, ends = core.skip(buf, pos, guarded, frameset_ok)
-        if starts:
-            tree.opened(starts)
-        if ends:
-            tree.closed(ends)
-        return stop
-    return _skip(buf, pos, tree, _PATTERNS[guarded, frameset_ok])
-
-
-def _skip(buf: Buffer, pos: int, tree: TreeModel, pattern: re.Pattern[bytes]) -> int:
-    found = pattern.match(buf, pos)
-    stop = found.end() if found is not None else pos
-    if stop - pos > _LONG_RUN:
-        counts = Counter(_NAMES.findall(bytes(buf[pos:stop]).lower()))
-        ends = [(name[1:], n) for name, n in counts.items() if name[0] == _SLASH]
-        tree.opened(_repeated((name, n) for name, n in counts.items() if name[0] != _SLASH))
-        tree.closed(_repeated(ends))
-    elif stop > pos:
-        run = bytes(buf[pos:stop]).lower()
-        tree.opened(filter(None, _STARTS.findall(run)))
-        tree.closed(filter(None, _ENDS.findall(run)))
+        stop, counts = core.skip(buf, pos, guarded, frameset_ok)
+    else:
+        stop, counts = _skip(buf, pos, guarded, frameset_ok)
+    if counts:
+        tree.counted(counts)
     return stop
 
 
-def _repeated(counted: Iterable[tuple[bytes, int]]) -> Iterator[bytes]:
-    return chain.from_iterable(repeat(name, n) for name, n in counted)
+def _skip(buf: Buffer, pos: int, guarded: bool, frameset_ok: bool) -> tuple[int, dict[bytes, int]]:
+    """The reference of _scanner.c's skip(): (stop, the HTML elements the run leaves
+    open: {name: start tags less end tags}, void elements and names at 0 left out)."""
+    pattern = _PATTERNS[guarded, frameset_ok]
+    counts: Counter[bytes] = Counter()
+    while True:
+        found = pattern.match(buf, pos)
+        stop = found.end() if found is not None else pos
+        if stop > pos:
+            for name in _NAMES.findall(bytes(buf[pos:stop]).lower()):
+                if name[0] == _SLASH:
+                    counts[name[1:]] -= 1
+                elif name not in VOID:
+                    counts[name] += 1
+        pos = step_over(buf, stop, not guarded, frameset_ok)
+        if pos < 0:
+            return stop, {name: n for name, n in counts.items() if n}
+
+
+def step_over(buf: Buffer, lt: int, raw_ok: bool, frameset_ok: bool) -> int:
+    """Past the construct at `lt` that a run may step over, when it is whole in `buf`:
+    a comment, a bogus comment or a DOCTYPE (the scanner's reading of them), or with
+    `raw_ok` a raw-text element of HTML content (opened and closed: no count changes;
+    while a frameset is still possible, not one whose start tag would rule it out);
+    else -1."""
+    if buf[lt : lt + 1] != b"<":
+        return -1
+    second = buf[lt + 1 : lt + 2]
+    if second == b"!":
+        if buf[lt + 2 : lt + 4] == b"--":
+            after = buf[lt + 4 : lt + 6]
+            if after[:1] == b">":
+                return lt + 5  # "<!-->"
+            if len(after) < 2:
+                return -1
+            if after == b"->":
+                return lt + 6  # "<!--->"
+            close = COMMENT_END.search(buf, lt + 4)
+            return close.end() if close is not None else -1
+        if len(buf) < lt + 9 or buf[lt + 2 : lt + 3] == b"[":
+            return -1  # a CDATA section, or too short to tell
+        return _after_gt(buf, lt + 2)
+    if second == b"?":
+        return _after_gt(buf, lt + 2)
+    third = buf[lt + 2 : lt + 3]
+    if second == b"/":
+        if not third or third[0] in _ALPHA:
+            return -1
+        return lt + 3 if third == b">" else _after_gt(buf, lt + 2)
+    if raw_ok and second and second[0] in _ALPHA:
+        return _raw_element(buf, lt, frameset_ok)
+    return -1
+
+
+def _after_gt(buf: Buffer, pos: int) -> int:
+    close = buf.find(b">", pos)
+    return close + 1 if close >= 0 else -1
+
+
+def _raw_element(buf: Buffer, lt: int, frameset_ok: bool) -> int:
+    found = _RAW_NAME.match(buf, lt + 1)
+    name = bytes(found.group()).lower() if found is not None else b""
+    kind = RAW_TEXT_ELEMENTS.get(name)
+    if kind is None or kind == PLAINTEXT or (frameset_ok and name in FRAMESET_KILLERS):
+        return -1
+    end = tag_span(buf, lt + 1)[1]
+    if end < 0:
+        return -1
+    if kind == SCRIPT:
+        close = script_close(buf, end, 0)[0]
+    else:
+        ended = RAW_ENDS[name].search(buf, end)
+        close = ended.start() if ended is not None else None
+    if close is None:
+        return -1
+    return tag_span(buf, close + 2)[1]

@@ -12,7 +12,7 @@ and nothing else of the tree.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from .charrefs import decode_attribute
@@ -169,6 +169,12 @@ class TreeModel:
             self.foreign.clear()
             self.closed((name,))
 
+    def counted(self, counts: Mapping[bytes, int]) -> None:
+        """A run's start tags less its end tags, by name: as opened() then closed() of
+        them all (past the name limit, only what the run closes counts)."""
+        room = len(self.open) < _NAME_LIMIT
+        self._change(item for item in counts.items() if room or item[1] < 0)
+
     def opened(self, names: Iterable[bytes]) -> None:
         """Count start tags of HTML elements (names lower case; void ones are harmless)."""
         if len(self.open) < _NAME_LIMIT:
@@ -177,10 +183,13 @@ class TreeModel:
     def closed(self, names: Iterable[bytes]) -> None:
         """Count end tags; a name closed more often than opened is forgotten (with every
         name at zero), as at once after the whole batch."""
+        self._change((name, -1) for name in names)
+
+    def _change(self, deltas: Iterable[tuple[bytes, int]]) -> None:
         counts = self.open
         below = False
-        for name in names:
-            left = counts[name] - 1
+        for name, n in deltas:
+            left = counts[name] + n
             counts[name] = left
             below = below or left < 0
         if below:  # no count is negative before a batch: only this one's can be
