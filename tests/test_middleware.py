@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import gzip
+import re
 from typing import Any
 
 import anyio
@@ -159,6 +160,25 @@ async def test_after_a_choice_the_banner_is_replaced_by_the_cookie_settings_cont
     assert before + after == PAGE
     assert after == b"</body></html>"
     assert b"Cookie settings" in control
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("categories", [ALL_CATEGORIES, ("necessary",)])
+async def test_a_base_href_on_another_host_does_not_move_our_own_urls(
+    categories: tuple[str, ...],
+) -> None:
+    """A granted visitor's page is skimmed, not decided tag by tag: its <base href> must
+    still be seen, or our script, CSS and form would load from and post to that host."""
+    page = (
+        b'<!doctype html><html><head><base href="https://static.example.org/x/">'
+        b"<title>t</title><script>var a = 1;</script></head><body><p>hi</p></body></html>"
+    )
+    mw = wrap(html_app([page]))
+    name, value = consent_cookie(mw, *categories)
+    async with client(mw) as c:
+        response = await c.get("/", headers={name.decode(): value.decode()})
+    ours = re.findall(rb'(?:src|href|action)="([^"]*/_consent/[^"]*)"', response.content)
+    assert ours and all(url.startswith(b"//testserver/_consent/") for url in ours), ours
 
 
 @pytest.mark.anyio

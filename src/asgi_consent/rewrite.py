@@ -23,6 +23,7 @@ from .tagdecision import (
     decide_start_tag,
     empty_entities,
     held_unread,
+    note_base,
     renamed_unread,
     split_cdata,
 )
@@ -168,6 +169,8 @@ class HtmlRewriter:
             at = tag.end if tag.name == b"head" else tag.start
             edits.append((at, at, self._plan.head_start))
         if not self._plan.blocked:
+            if tag.name == b"base":  # it moves our own relative URLs too
+                note_base(tag, view, self._ctx)
             return
         decided = decide_start_tag(tag, view, self._ctx, self._plan, self._in_noscript)
         if self._ctx.nested:

@@ -203,15 +203,23 @@ def _base(tag: Tag, buf: bytes, ctx: Context, plan: RewritePlan) -> Decided | No
     if refused:
         edits = _hold(tag, tag.attributes(buf), live, needed, RUNS, ctx, set(), [])
         return Decided(needed, edits)
-    if not ctx.base_seen:
-        ctx.base_seen = True
-        ctx.base = parse_url(decode(href.value, ctx), ctx.document_url)
-        document = ctx.document_url
-        if ctx.base is not None and document is not None:
-            moved = (ctx.base.scheme, ctx.base.host) != (document.scheme, document.host)
-            ctx.cross_origin_base = moved
-            ctx.skip_relative = ctx.skip_relative and not moved
+    note_base(tag, buf, ctx)
     return None
+
+
+def note_base(tag: Tag, buf: bytes, ctx: Context) -> None:
+    """The first <base href> (an HTML one) becomes the base of every relative URL after
+    it, ours included: note it, and whether it moves them to another origin."""
+    href = attribute(tag.attributes(buf), b"href")
+    if href is None or ctx.base_seen or tag.foreign:
+        return
+    ctx.base_seen = True
+    ctx.base = parse_url(decode(href.value, ctx), ctx.document_url)
+    document = ctx.document_url
+    if ctx.base is not None and document is not None:
+        moved = (ctx.base.scheme, ctx.base.host) != (document.scheme, document.host)
+        ctx.cross_origin_base = moved
+        ctx.skip_relative = ctx.skip_relative and not moved
 
 
 _TABLE_NAMES = frozenset(ELEMENT_ATTRIBUTES) | {b"style"}  # style: its content fetches

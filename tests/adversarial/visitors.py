@@ -139,11 +139,16 @@ def _insertion(page: bytes, at: int) -> bytes:
     return out[at : at + added]
 
 
-# Before </body>, and at the end of a page that has none.
+# A <base href> on another host: our insertion's URLs are pinned to the page's host.
+_REFERENCE_BASE = _REFERENCE_HEAD.replace(
+    b"<title>", b'<base href="https://static.elsewhere.example/"><title>'
+)
+# Before </body>, and at the end of a page that has none; either form of our URLs.
 INSERTIONS = {
-    _insertion(_REFERENCE_HEAD + b"</body></html>", len(_REFERENCE_HEAD)),
-    _insertion(_REFERENCE_HEAD, len(_REFERENCE_HEAD)),
-} - {b""}
+    _insertion(reference + b"</body></html>", len(reference))
+    for reference in (_REFERENCE_HEAD, _REFERENCE_BASE)
+} | {_insertion(reference, len(reference)) for reference in (_REFERENCE_HEAD, _REFERENCE_BASE)}
+INSERTIONS -= {b""}
 
 
 def _insertion_point(page: bytes, at: int) -> bool:
