@@ -67,12 +67,12 @@ def parse_host(text: str, special: bool) -> tuple[str, bool] | None:
         pieces = parse_ipv6(text[1:-1])
         return None if pieces is None else ("[" + serialize_ipv6(pieces) + "]", False)
     if not special:
-        if any(ch in _FORBIDDEN_HOST for ch in text):
+        if not _FORBIDDEN_HOST.isdisjoint(text):
             return None
         return percent_encode_c0(text), True
     raw = _PERCENT_BYTE.sub(lambda m: bytes([int(m.group(1), 16)]), text.encode("utf-8"))
     domain = domain_to_ascii(raw.decode("utf-8", "replace"))
-    if domain is None or any(ch in _FORBIDDEN_DOMAIN for ch in domain):
+    if domain is None or not _FORBIDDEN_DOMAIN.isdisjoint(domain):
         return None
     if _ends_in_number(domain):
         address = parse_ipv4(domain)

@@ -110,7 +110,10 @@ class Url:
 def _clean(text: str) -> str:
     if _SURROGATE.search(text):
         text = _SURROGATE.sub("\ufffd", text)  # a browser's USVString conversion
-    return text.strip(_C0_OR_SPACE).translate(_NO_TAB_OR_NEWLINE)
+    text = text.strip(_C0_OR_SPACE)
+    if "\t" in text or "\n" in text or "\r" in text:  # (translate costs per character)
+        text = text.translate(_NO_TAB_OR_NEWLINE)
+    return text
 
 
 def is_relative(text: str) -> bool:
