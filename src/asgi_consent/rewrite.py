@@ -42,9 +42,10 @@ _NESTING_LIMIT = 3
 # Read tag by tag while our head insertion waits for its place (see `rewrite_all`).
 HEAD_WINDOW = 4096
 # What may come before a document's first tag: BOM, spaces, comments, DOCTYPE, <?xml?>.
+# (A comment runs to its first "-->", read a run of non-dashes at a time.)
 _PROLOGUE = re.compile(
-    rb"(?:\xef\xbb\xbf)?(?:[\t\n\f\r ]++|<!--(?:(?!-->).)*+-->|<![dD][oO][cC][tT][yY][pP][eE]"
-    rb"[^>]*+>|<\?[^>]*+>)*+",
+    rb"(?:\xef\xbb\xbf)?(?:[\t\n\f\r ]++|<!--[^-]*+(?:-(?!->)[^-]*+)*+-->"
+    rb"|<![dD][oO][cC][tT][yY][pP][eE][^>]*+>|<\?[^>]*+>)*+",
     re.S,
 )
 _DOCTYPE = re.compile(rb"<!doctype", re.I)
