@@ -151,7 +151,7 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
         context = browser.new_context(
             locale=language, extra_http_headers={"Accept-Language": language}, **options
         )
-        context.set_default_timeout(5000)
+        context.set_default_timeout(10_000)  # as in tests/browser: 5 s is short under CI load
         context.route("**/*", _loopback_only)
         contexts.append(context)
         return context.new_page()
