@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import re
-from collections.abc import MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes
 from xml.etree import ElementTree
@@ -250,14 +251,20 @@ def test_a_refresh_header_to_a_tracker_is_dropped(visitor: Visitor) -> None:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> dict[str, dict[str, list[str]]]:
+def chromium() -> Iterator[Callable[[str], dict[str, list[str]]]]:
+    """`chromium(name)`: the page's tracker requests in Chromium, by visitor (the
+    browser is opened by the first test here and closed after the last)."""
     from pathlib import Path
 
     if not Path("/usr/bin/chromium").exists():
-        pytest.skip(reason="/usr/bin/chromium is missing")
-    from redteam.harness import run
+        reason = "/usr/bin/chromium is missing (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {reason}: the browser tests must run in CI")
+        pytest.skip(reason=reason)
+    from redteam.harness import chromium as open_chromium
 
-    return run(dict(findings.PAGES), list(findings.PAGES))
+    with open_chromium(dict(findings.PAGES)) as load:
+        yield load
 
 
 @pytest.mark.browser
@@ -267,8 +274,9 @@ def chromium() -> dict[str, dict[str, list[str]]]:
     list(findings.PAGES),
 )
 def test_chromium_requests_no_tracker_through_the_middleware(
-    chromium: dict[str, dict[str, list[str]]], name: str
+    chromium: Callable[[str], dict[str, list[str]]], name: str
 ) -> None:
-    seen = chromium[name]
-    assert seen["raw"], f"{name}: the raw page requests no tracker, so it proves nothing"
+    seen = chromium(name)
+    raw = [url for url in seen["raw"] if not url.startswith("ERROR")]
+    assert raw, f"{name}: the raw page requests no tracker, so it proves nothing: {seen['raw']}"
     assert seen["none"] == [] and seen["reject"] == []

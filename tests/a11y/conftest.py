@@ -151,7 +151,7 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
         context = browser.new_context(
             locale=language, extra_http_headers={"Accept-Language": language}, **options
         )
-        context.set_default_timeout(5000)
+        context.set_default_timeout(10_000)  # as in tests/browser: 5 s is short under CI load
         context.route("**/*", _loopback_only)
         contexts.append(context)
         return context.new_page()
@@ -202,7 +202,8 @@ def run_axe(axe_path: Path) -> Callable[..., dict[str, Any]]:
     """`run_axe(page, options=None)` -> axe.run(document) results, trimmed to plain data."""
 
     def run(page: Page, options: dict[str, Any] | None = None) -> dict[str, Any]:
-        page.add_script_tag(path=str(axe_path))
+        if page.evaluate("typeof window.axe === 'undefined'"):  # once per page (500 kB)
+            page.add_script_tag(path=str(axe_path))
         results: dict[str, Any] = page.evaluate(_AXE_RUN, options)
         return results
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -49,11 +50,17 @@ CHROMIUM_ARGS = [
 ]
 SECRET = "browser-corpus-secret-0123456789abcdef"
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
-SETTLE_MS = 100  # after "load": late requests (meta refresh, prefetch) still get counted
+# After "load", late requests (meta refresh, prefetch) still get counted: the three
+# visitors' tabs must all have tried no new request for this long.
+SETTLE_MS = 100
+# A raw page that has requested no tracker yet is waited for up to this long (under load
+# its late requests come late), so "proves nothing" means it, not a slow machine.
+RAW_WAIT_S = 10
+VISITORS = ("raw", "none", "reject")
 # Generated pages whose raw form makes Chromium request a tracker (checked below).
 GENERATED_SEEDS = (0, 1, 2, 3, 4, 5, 6, 8, 9, 10)
 GENERATED = {f"generated-{seed}": grammar.document(random.Random(seed)) for seed in GENERATED_SEEDS}
-Load = Callable[[str, str, bool], list[str]]
+Load = Callable[[str, bool], dict[str, list[str]]]
 
 
 def is_tracker(url: str) -> bool:
@@ -125,14 +132,17 @@ class _Tab:
         page.on("request", lambda request: self.page is page and self.requests.append(request.url))
         return page
 
-    def load(self, url: str) -> list[str]:
+    def start(self, url: str) -> None:
+        """Load `url` (until its "load" event); its requests are counted from here."""
         self.requests.clear()
         try:
             self.page.goto(url)
         except PlaywrightError as error:  # a meta refresh may navigate on before "load"
             if "interrupted by another navigation" not in str(error):
                 raise
-        self.page.wait_for_timeout(SETTLE_MS)
+
+    def finish(self) -> list[str]:
+        """Every URL the page requested since `start`; the page's document ends here."""
         seen = list(self.requests)
         try:  # the page's document, and its late requests, end here
             self.page.goto("about:blank")
@@ -145,10 +155,31 @@ class _Tab:
         return seen
 
 
+def _settle(tabs: list[_Tab]) -> None:
+    """Wait until no tab has tried a new request for SETTLE_MS. (Not a fixed sleep: under
+    load a page's late requests come late; not "networkidle", which waits on requests
+    the browser keeps open.)"""
+    deadline = time.monotonic() + 15
+    seen, since = sum(len(tab.requests) for tab in tabs), time.monotonic()
+    while time.monotonic() - since < SETTLE_MS / 1000:
+        assert time.monotonic() < deadline, "the pages kept making requests for 15 s"
+        tabs[0].page.wait_for_timeout(25)
+        tried = sum(len(tab.requests) for tab in tabs)
+        if tried != seen:
+            seen, since = tried, time.monotonic()
+
+
+def _wait_for_a_tracker(tab: _Tab) -> None:
+    deadline = time.monotonic() + RAW_WAIT_S
+    while not any(is_tracker(url) for url in tab.requests) and time.monotonic() < deadline:
+        tab.page.wait_for_timeout(50)
+
+
 @pytest.fixture(scope="module")
 def load(browser: Browser) -> Iterator[Load]:
-    """`load(path, visitor, javascript)`: every URL requested while loading `path` as
-    visitor "raw" (no middleware), "none" (no choice yet) or "reject"."""
+    """`load(path, javascript)` -> every URL requested while loading `path`, by visitor:
+    "raw" (no middleware), "none" (no choice yet) and "reject". The three load side by
+    side, each in its own context, and settle together."""
     contexts: list[BrowserContext] = []
     tabs: dict[tuple[str, bool], _Tab] = {}
     with LoopbackServer(_corpus_app()) as base_url:
@@ -172,9 +203,13 @@ def load(browser: Browser) -> Iterator[Load]:
                 tabs[key] = _Tab(context)
             return tabs[key]
 
-        def load_page(path: str, visitor: str, javascript: bool) -> list[str]:
-            url = base_url + ("/raw" if visitor == "raw" else "") + path
-            return tab_for(visitor, javascript).load(url)
+        def load_page(path: str, javascript: bool) -> dict[str, list[str]]:
+            opened = {visitor: tab_for(visitor, javascript) for visitor in VISITORS}
+            for visitor, tab in opened.items():
+                tab.start(base_url + ("/raw" if visitor == "raw" else "") + path)
+            _settle(list(opened.values()))
+            _wait_for_a_tracker(opened["raw"])
+            return {visitor: tab.finish() for visitor, tab in opened.items()}
 
         yield load_page
         for context in contexts:
@@ -185,11 +220,11 @@ def load(browser: Browser) -> Iterator[Load]:
 def test_corpus_page_requests_no_tracker_through_the_middleware(
     load: Load, page: CorpusPage
 ) -> None:
-    path = f"/page/{page.name}"
-    raw = [url for url in load(path, "raw", page.javascript) if is_tracker(url)]
+    loaded = load(f"/page/{page.name}", page.javascript)
+    raw = [url for url in loaded["raw"] if is_tracker(url)]
     assert raw, f"{page.name}: Chromium requests no tracker even without the middleware"
     for visitor in ("none", "reject"):
-        leaked = [url for url in load(path, visitor, page.javascript) if is_tracker(url)]
+        leaked = [url for url in loaded[visitor] if is_tracker(url)]
         assert leaked == [], f"{page.name}, visitor {visitor}: {leaked}"
 
 
@@ -197,8 +232,8 @@ def test_corpus_page_requests_no_tracker_through_the_middleware(
 def test_generated_page_requests_no_tracker_and_the_oracle_saw_every_raw_one(
     load: Load, name: str
 ) -> None:
-    path = f"/page/{name}"
-    requested = [url for url in load(path, "raw", True) if is_tracker(url)]
+    loaded = load(f"/page/{name}", True)
+    requested = [url for url in loaded["raw"] if is_tracker(url)]
     assert requested, f"{name}: Chromium requests no tracker even without the middleware"
     seen = set().union(
         *(leak.hosts for leak in oracle.find_leaks(GENERATED[name].render(), CATEGORIES))
@@ -210,5 +245,5 @@ def test_generated_page_requests_no_tracker_and_the_oracle_saw_every_raw_one(
     ]
     assert missed == [], f"{name}: Chromium requested {missed}, the oracle did not see them"
     for visitor in ("none", "reject"):
-        leaked = [url for url in load(path, visitor, True) if is_tracker(url)]
+        leaked = [url for url in loaded[visitor] if is_tracker(url)]
         assert leaked == [], f"{name}, visitor {visitor}: {leaked}"

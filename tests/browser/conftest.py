@@ -18,9 +18,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from demo import create_app
-from playwright.sync_api import Browser, Page, Request, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
 
 from helpers import LoopbackServer
+
+# expect() does not follow a context's default timeout: its own is 5 s, short for a
+# reload on a loaded 2-core CI machine. The same 10 s as every action here.
+expect.set_options(timeout=10_000)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

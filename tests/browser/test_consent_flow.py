@@ -259,7 +259,7 @@ def test_withdraw_after_reject_brings_the_banner_back(visit: Visit) -> None:
 
     expect(settings).to_have_count(0)  # the endpoint has answered
     assert visitor.status()["decided"] is False
-    expect(page.locator(BANNER)).to_be_visible(timeout=3_000)
+    expect(page.locator(BANNER)).to_be_visible()
 
 
 def test_taking_a_category_back_after_a_change_in_the_same_page_reloads_it(

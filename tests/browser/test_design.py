@@ -18,6 +18,8 @@ from asgi_consent import ConsentMiddleware
 
 from .conftest import SECRET, Visitor, _fake_network, _ServerThread
 
+pytestmark = pytest.mark.browser
+
 Visit = Callable[..., Visitor]
 BANNER = "#asgi-consent"
 DIALOG = "#asgi-consent-preferences"

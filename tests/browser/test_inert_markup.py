@@ -217,6 +217,17 @@ class Tab:
     def requested(self, part: str) -> None:
         self.wait(lambda: any(part in url for url in self.requests), f"a request for {part}")
 
+    def quiet(self, still: float = 0.5) -> None:
+        """Wait until the page has tried no new request for `still` seconds, before an
+        assertion that something was not requested (a fixed sleep is too short under load)."""
+        deadline = time.monotonic() + 15
+        seen, since = len(self.requests), time.monotonic()
+        while time.monotonic() - since < still:
+            assert time.monotonic() < deadline, "the page kept making requests for 15 s"
+            self.page.wait_for_timeout(25)
+            if len(self.requests) != seen:
+                seen, since = len(self.requests), time.monotonic()
+
     def offsite(self) -> list[str]:
         return [url for url in self.requests if urlsplit(url).hostname not in LOOPBACK]
 
@@ -252,13 +263,13 @@ def test_page_content_claiming_granted_categories_wakes_nothing(tab: Tab) -> Non
     assert tab.page.evaluate("window.asgiConsent.granted()") == []
     tab.page.get_by_role("button", name="Reject all").click()
     tab.requested(BARRIER)
-    tab.page.wait_for_timeout(300)
+    tab.quiet()
     assert tab.offsite() == []
     assert tab.page.evaluate("window.asgiConsent.granted()") == ["necessary"]
     tab.requests.clear()
     tab.open("forged")  # a returning visitor who refused
     tab.requested(BARRIER)
-    tab.page.wait_for_timeout(300)
+    tab.quiet()
     assert tab.offsite() == []
     assert tab.errors == []
 
@@ -267,13 +278,13 @@ def test_an_element_needing_two_categories_wakes_only_when_both_are_granted(tab:
     tab.open("both")
     tab.choose("Analytics")
     tab.requested("/one.gif")
-    tab.page.wait_for_timeout(300)
+    tab.quiet()
     assert not any("/both.gif" in url for url in tab.requests)
     assert tab.page.locator("#both").get_attribute("src") is None
     tab.requests.clear()
     tab.open("both")  # returning: the same on load
     tab.requested("/one.gif")
-    tab.page.wait_for_timeout(300)
+    tab.quiet()
     assert not any("/both.gif" in url for url in tab.requests)
     tab.choose("Analytics", "Marketing")
     tab.requested("/both.gif")
@@ -354,7 +365,7 @@ def test_a_fragment_after_a_choice_wakes_granted_scripts_in_order_with_their_non
         "www.googletagmanager.com/gtag/js",
     ]
     tab.requested(BARRIER)
-    tab.page.wait_for_timeout(300)
+    tab.quiet()
     assert not any("facebook" in url for url in tab.requests)
     assert tab.page.evaluate("window.__noNonce") is None  # the CSP still holds it
     assert tab.errors == []
@@ -366,7 +377,7 @@ def test_a_fragment_after_reject_stays_inert(tab: Tab) -> None:
     expect(tab.page.locator("#asgi-consent-settings")).to_be_visible()
     tab.page.evaluate("window.__order = []; window.swap('r')")
     tab.requested(BARRIER)
-    tab.page.wait_for_timeout(600)
+    tab.quiet()
     assert tab.offsite() == []
     assert not any("/js/slow" in url for url in tab.requests)
     assert tab.page.evaluate("window.__order") == []
@@ -386,7 +397,7 @@ def test_a_fragment_before_any_choice_waits_for_the_choice(tab: Tab) -> None:
     tab.open("swap")
     tab.page.evaluate("window.__order = []; window.swap('c')")
     tab.until("document.querySelector('#slot p') !== null")
-    tab.page.wait_for_timeout(300)
+    tab.quiet()
     assert tab.offsite() == []
     tab.page.get_by_role("button", name="Accept all").click()
     tab.until("window.__order.length === 4")

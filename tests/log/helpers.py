@@ -72,7 +72,9 @@ async def postgres_problem() -> str | None:
         try:
             import asyncpg  # type: ignore[import-untyped]
 
-            connection = await asyncpg.connect(POSTGRES_URL, timeout=3)
+            # generous: a server that is there answers at once, one that is not refuses
+            # at once; only a loaded machine is slow, and under CI a miss fails the run
+            connection = await asyncpg.connect(POSTGRES_URL, timeout=10)
             await connection.close()
             _postgres_problem.append(None)
         except Exception as error:  # ImportError, refused, auth, missing database
@@ -83,7 +85,7 @@ async def postgres_problem() -> str | None:
 async def postgres_execute(sql: str, *args: Any, url: str = POSTGRES_URL) -> Any:
     import asyncpg
 
-    connection = await asyncpg.connect(url, timeout=5)
+    connection = await asyncpg.connect(url, timeout=10)
     try:
         return await connection.fetch(sql, *args)
     finally:
@@ -100,6 +102,7 @@ class FlakyStore:
         self.hang = False
         self.fail_after_commit = False
         self.writes: list[int] = []  # batch sizes that reached the inner store
+        self.hung = 0  # writes that were left hanging
 
     def _check(self) -> None:
         if self.down:
@@ -114,6 +117,7 @@ class FlakyStore:
     ) -> None:
         self._check()
         if self.hang:
+            self.hung += 1
             await asyncio.sleep(3600)
         await self.inner.write(records, banners)
         self.writes.append(len(records))

@@ -12,16 +12,19 @@ requests one too, so it is a real vector).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import socket
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import uvicorn
-from playwright.sync_api import Request, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from asgi_consent import ConsentMiddleware
 from asgi_consent.config import ConsentConfig
@@ -39,6 +42,8 @@ ARGS = [
     "--disable-quic",
 ]
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
+VISITORS = ("raw", "none", "reject")
+RAW_WAIT_S = 10  # a raw page's tracker request is waited for this long at most
 RULES = TrackerRules(ConsentConfig(secret_key=SECRET))
 
 
@@ -113,43 +118,114 @@ def fake(route: Route, request: Request) -> None:
         route.fulfill(status=204, body="")
 
 
+class Tab:
+    """One reused page per visitor: each load starts from about:blank, so a request is
+    counted for the page that made it (a new page per load costs more than the load)."""
+
+    def __init__(self, context: BrowserContext) -> None:
+        self.context = context
+        self.requests: list[str] = []
+        self.page = self._new_page()
+
+    def _new_page(self) -> Page:
+        page = self.context.new_page()
+        # Only the tab's current page counts: one left behind may still be loading.
+        page.on("request", lambda request: self.page is page and self.requests.append(request.url))
+        return page
+
+    def start(self, url: str) -> None:
+        """Load `url` (until its "load" event); its requests are counted from here."""
+        self.requests.clear()
+        try:
+            self.page.goto(url, wait_until="load", timeout=10_000)
+        except PlaywrightError as error:
+            if "interrupted by another navigation" not in str(error):  # a meta refresh
+                self.requests.append(f"ERROR {error!s:.80}")
+
+    def finish(self) -> list[str]:
+        """Every URL the page requested since `start`; the page's document ends here."""
+        seen = list(self.requests)
+        try:
+            self.page.goto("about:blank")
+        except PlaywrightError:  # a late navigation raced us: start a fresh page
+            stale, self.page = self.page, self._new_page()
+            # A page caught mid-navigation can take forever to close: with
+            # run_before_unload, close() asks and does not wait.
+            with contextlib.suppress(PlaywrightError):
+                stale.close(run_before_unload=True)
+        return seen
+
+
+def wait_quiet(tabs: list[Tab], quiet_ms: int) -> None:
+    """Wait until no tab has tried a new request for `quiet_ms` (late requests, such as a
+    meta refresh's, still count; under load they come late)."""
+    deadline = time.monotonic() + 15
+    seen, since = sum(len(tab.requests) for tab in tabs), time.monotonic()
+    while time.monotonic() - since < quiet_ms / 1000:
+        if time.monotonic() > deadline:
+            raise AssertionError("the pages kept making requests for 15 s")
+        tabs[0].page.wait_for_timeout(25)
+        tried = sum(len(tab.requests) for tab in tabs)
+        if tried != seen:
+            seen, since = tried, time.monotonic()
+
+
+Load = Callable[[str], dict[str, list[str]]]
+
+
+@contextlib.contextmanager
+def chromium(pages: dict[str, Any], settle_ms: int = 400) -> Iterator[Load]:
+    """`load(name)` -> the tracker requests (and load errors, as "ERROR ...") of page
+    `name` for each visitor: "raw" (no middleware), "none" (no choice yet) and "reject".
+    The three load side by side, each in its own context, and settle together."""
+    with Server(make_app(pages)) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+        try:
+            tabs = {
+                (visitor, javascript): Tab(_context(browser, base, visitor, javascript))
+                for visitor in VISITORS
+                for javascript in (True, False)
+            }
+
+            def load(name: str) -> dict[str, list[str]]:
+                javascript = not name.endswith("-nojs")  # a page for visitors without JS
+                opened = {visitor: tabs[visitor, javascript] for visitor in VISITORS}
+                for visitor, tab in opened.items():
+                    tab.start(base + ("/raw/" if visitor == "raw" else "/page/") + name)
+                wait_quiet(list(opened.values()), settle_ms)
+                raw = opened["raw"]
+                deadline = time.monotonic() + RAW_WAIT_S
+                while not any(map(is_tracker, raw.requests)) and time.monotonic() < deadline:
+                    raw.page.wait_for_timeout(50)
+                return {
+                    visitor: [u for u in tab.finish() if is_tracker(u) or u.startswith("ERROR")]
+                    for visitor, tab in opened.items()
+                }
+
+            yield load
+        finally:
+            browser.close()
+
+
+def _context(browser: Browser, base: str, visitor: str, javascript: bool) -> BrowserContext:
+    context = browser.new_context(java_script_enabled=javascript)
+    context.set_default_timeout(10_000)
+    context.route("**/*", fake)
+    if visitor == "reject":
+        context.request.post(
+            base + "/_consent/choice",
+            form={"choice": "reject"},
+            headers={"Origin": base},
+            max_redirects=0,
+        )
+    return context
+
+
 def run(
     pages: dict[str, Any], names: list[str], settle: int = 400
 ) -> dict[str, dict[str, list[str]]]:
-    results: dict[str, dict[str, list[str]]] = {}
-    with Server(make_app(pages)) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
-        contexts: dict[tuple[str, bool], Any] = {}
-        for visitor in ("raw", "none", "reject"):
-            for javascript in (True, False):
-                ctx = browser.new_context(java_script_enabled=javascript)
-                ctx.route("**/*", fake)
-                if visitor == "reject":
-                    ctx.request.post(
-                        base + "/_consent/choice",
-                        form={"choice": "reject"},
-                        headers={"Origin": base},
-                        max_redirects=0,
-                    )
-                contexts[visitor, javascript] = ctx
-        for name in names:
-            results[name] = {}
-            javascript = not name.endswith("-nojs")  # a page for visitors without JS
-            for visitor in ("raw", "none", "reject"):
-                ctx = contexts[visitor, javascript]
-                page = ctx.new_page()
-                seen: list[str] = []
-                page.on("request", lambda r, seen=seen: seen.append(r.url))
-                path = ("/raw/" if visitor == "raw" else "/page/") + name
-                try:
-                    page.goto(base + path, wait_until="load", timeout=10_000)
-                except Exception as exc:  # noqa: BLE001
-                    seen.append(f"ERROR {exc!s:.80}")
-                page.wait_for_timeout(settle)
-                page.close()
-                results[name][visitor] = [u for u in seen if is_tracker(u) or u.startswith("ERROR")]
-        browser.close()
-    return results
+    with chromium(pages, settle) as load:
+        return {name: load(name) for name in names}
 
 
 def main() -> None:
