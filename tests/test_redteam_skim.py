@@ -95,3 +95,43 @@ def test_a_skimmed_run_leaves_the_elements_open_that_reading_tag_by_tag_does(ski
             if _open_after(page, skim, chunk) != expected:
                 wrong.append((page, chunk))
     assert not wrong, wrong[:3]
+
+
+# -- an end tag inside SVG that the tree model guesses closes it ------------------------
+
+# Not the skim's: TreeModel leaves SVG or MathML at an end tag whenever an HTML element of
+# that name was counted open around it. The count cannot see what the tree builder closed
+# without an end tag (a <span> closed by its parent's </div>, an <li> by the next <li>) nor
+# a scope boundary (<td>) between, and the browser then stays in SVG: the scanner reads
+# raw text, PLAINTEXT, HTML attribute readings and a frameset-ok killer as HTML where the
+# browser reads SVG. Chromium 156 requests each tracker below through the middleware.
+_OBSCURED = b"https://www.google&#45;analytics.com/collect"  # no host in the raw text
+_GUESSED_EXITS = {
+    "span-closed-by-its-parent": b'<body><div><span></div><svg></span><style><img src="'
+    + _OBSCURED
+    + b'"></style>',
+    "li-closed-by-the-next-li": b'<body><li><li></li><svg></li><style><img src="'
+    + _OBSCURED
+    + b'"></style>',
+    "div-out-of-scope-past-td": b'<body><div><table><tr><td><svg></div><style><img src="'
+    + _OBSCURED
+    + b'"></style>',
+    "plaintext": b'<body><div><span></div><svg></span><plaintext><img src="' + GA + b'">',
+    "svg-only-attribute": b'<body><div><span></div><svg></span><feImage href="' + GA + b'"/>',
+    # No <body> tag (it rules a frameset out). The scanner takes the <input> for HTML,
+    # so no frameset any more; the browser, still in SVG, honours the <frameset>,
+    # ignores the <textarea> and loads the <frame>.
+    "frameset-killer-read-as-html": b"<p><div><span></div><svg></span><input><p><frameset>"
+    b'<textarea><frame src="' + GA + b'"></textarea>',
+}
+
+
+@pytest.mark.xfail(
+    strict=True, reason="TreeModel guesses an end tag inside SVG closes it (see above)"
+)
+@pytest.mark.parametrize("visitor", REFUSING)
+@pytest.mark.parametrize("name", list(_GUESSED_EXITS))
+def test_an_end_tag_the_browser_ignores_inside_svg_hides_no_tracker(
+    name: str, visitor: Visitor
+) -> None:
+    assert not _leaks([b"<!doctype html>" + _GUESSED_EXITS[name]], visitor)
