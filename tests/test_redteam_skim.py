@@ -100,11 +100,14 @@ def test_a_skimmed_run_leaves_the_elements_open_that_reading_tag_by_tag_does(ski
 # -- an end tag inside SVG that the tree model guesses closes it ------------------------
 
 # Not the skim's: TreeModel leaves SVG or MathML at an end tag whenever an HTML element of
-# that name was counted open around it. The count cannot see what the tree builder closed
-# without an end tag (a <span> closed by its parent's </div>, an <li> by the next <li>) nor
-# a scope boundary (<td>) between, and the browser then stays in SVG: the scanner reads
-# raw text, PLAINTEXT, HTML attribute readings and a frameset-ok killer as HTML where the
-# browser reads SVG. Chromium 156 requests each tracker below through the middleware.
+# that name was counted open around it, and stays in it otherwise. The count cannot see
+# what the tree builder closed without an end tag (a <span> closed by its parent's
+# </div>, an <li> by the next <li>), a scope boundary (<td>) in between, nor an element
+# it opened unasked (<tbody>): where the browser stays in SVG, the scanner reads raw text,
+# PLAINTEXT, HTML attribute readings and a frameset-ok killer as HTML; where the browser
+# leaves, the scanner reads "<script/>" as an SVG script. Chromium 156 requests each
+# tracker below through the middleware, but the script's: there guard.js stops what the
+# script asks for (html5lib still reads a live inline tracker script).
 _OBSCURED = b"https://www.google&#45;analytics.com/collect"  # no host in the raw text
 _GUESSED_EXITS = {
     "span-closed-by-its-parent": b'<body><div><span></div><svg></span><style><img src="'
@@ -118,6 +121,10 @@ _GUESSED_EXITS = {
     + b'"></style>',
     "plaintext": b'<body><div><span></div><svg></span><plaintext><img src="' + GA + b'">',
     "svg-only-attribute": b'<body><div><span></div><svg></span><feImage href="' + GA + b'"/>',
+    # The other way: <tr> opened a <tbody> no tag names, so the scanner stays in SVG at
+    # </tbody> and reads "<script/>" as an SVG script with no content; the browser has
+    # left the SVG (the cell is closed) and runs the HTML script's text.
+    "tbody-opened-by-tr": b'<body><table><tr><td><svg></tbody><script/>fbq("init", "1");</script>',
     # No <body> tag (it rules a frameset out). The scanner takes the <input> for HTML,
     # so no frameset any more; the browser, still in SVG, honours the <frameset>,
     # ignores the <textarea> and loads the <frame>.
