@@ -142,3 +142,15 @@ def test_an_end_tag_the_browser_ignores_inside_svg_hides_no_tracker(
     name: str, visitor: Visitor
 ) -> None:
     assert not _leaks([b"<!doctype html>" + _GUESSED_EXITS[name]], visitor)
+
+
+# -- chunking -----------------------------------------------------------------------------
+
+
+def test_a_document_without_tags_gets_its_banner_however_it_is_cut() -> None:
+    # A DOCTYPE makes it a document (the parser adds html, head and body); whether its
+    # DOCTYPE came in an earlier chunk than the end must not decide that.
+    page = b"<!doctype html>Hello"
+    whole = visitors.serve([page], "none")
+    assert whole == visitors.serve([page[:15], page[15:]], "none")
+    assert b'id="asgi-consent"' in whole
