@@ -3,12 +3,13 @@
  * finds where things start and end. scanner.py's pure-Python code is the reference:
  * tests/test_compiled_core.py and benchmarks/fuzz_core.py require identical results.
  *
- * skip(buf, pos, guarded, frameset_ok) -> (stop, counts)
+ * skip(buf, pos, guarded, frameset_ok) -> (stop, counts, lows)
  *     skim._skip(): text and unremarkable tags from `pos`, as skim._PATTERNS[guarded,
  *     frameset_ok] matches them, and the comment-like constructs between them (and with
  *     nothing held back, whole raw-text elements) as skim.step_over() reads them; with
  *     the HTML elements they leave open: {lower-cased name: start tags less end tags}
- *     (void elements left out, names that come to 0 too).
+ *     (void elements left out, names that come to 0 too), and for each name whose
+ *     balance fell below 0 on the way, the lowest it fell to.
  * tag_end(buf, pos) -> int
  *     scanner._TAG_TAIL: the end of a tag (after ">") whose name ends at `pos`, or -1
  *     when the buffer ends first.
@@ -244,6 +245,7 @@ typedef struct {
     const uchar *name;
     Py_ssize_t len;
     Py_ssize_t count;
+    Py_ssize_t low; /* the lowest the count fell to, if below 0 (else 0) */
     unsigned hash;
 } Slot;
 typedef struct {
@@ -251,6 +253,7 @@ typedef struct {
     int order[TABLE_SIZE]; /* the slots in use, to clear them after a run */
     int used;
     PyObject *dict; /* where the table spills to, and is flushed at the end */
+    PyObject *lows; /* the names whose count fell below 0: the lowest it fell to */
 } Counts;
 /* One for the whole module: skip() holds the GIL from start to end. */
 static Counts run_counts;
@@ -274,37 +277,51 @@ static int same_name(const uchar *a, const uchar *b, Py_ssize_t n)
     return 1;
 }
 
-/* dict[lower(s[0:n])] += count (a name whose count comes to 0 is removed) */
-static int add_to_dict(PyObject *dict, const uchar *s, Py_ssize_t n, Py_ssize_t count)
+/* dict[name] as a number (0 when absent), or -1 with an exception set */
+static int dict_number(PyObject *dict, PyObject *name, Py_ssize_t *number)
 {
-    PyObject *name = PyBytes_FromStringAndSize(NULL, n), *old, *total;
-    Py_ssize_t i, before = 0;
+    PyObject *old = PyDict_GetItemWithError(dict, name);
+    *number = 0;
+    if (old == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    *number = PyLong_AsSsize_t(old);
+    return *number == -1 && PyErr_Occurred() ? -1 : 0;
+}
+
+static int set_number(PyObject *dict, PyObject *name, Py_ssize_t number)
+{
+    PyObject *value = PyLong_FromSsize_t(number);
+    int failed;
+    if (value == NULL)
+        return -1;
+    failed = PyDict_SetItem(dict, name, value);
+    Py_DECREF(value);
+    return failed;
+}
+
+/* counts[lower(s[0:n])] += count (a name whose count comes to 0 is removed), and
+ * lows[that name] = the new count, when below 0 and below what lows holds for it; the
+ * balance of a name spilled from the table, or a slot's whole run at once (`low`). */
+static int add_to_dict(Counts *counts, const uchar *s, Py_ssize_t n, Py_ssize_t count,
+                       Py_ssize_t low)
+{
+    PyObject *name = PyBytes_FromStringAndSize(NULL, n);
+    Py_ssize_t i, before, lowest;
     int failed;
     if (name == NULL)
         return -1;
     for (i = 0; i < n; i++)
         PyBytes_AS_STRING(name)[i] = (char)lower(s[i]);
-    old = PyDict_GetItemWithError(dict, name);
-    if (old == NULL && PyErr_Occurred()) {
-        Py_DECREF(name);
-        return -1;
-    }
-    if (old != NULL)
-        before = PyLong_AsSsize_t(old);
-    if (before + count == 0) {
-        failed = old != NULL ? PyDict_DelItem(dict, name) : 0;
-        Py_DECREF(name);
-        return failed;
-    }
-    total = PyLong_FromSsize_t(before + count);
-    if (total == NULL) {
-        Py_DECREF(name);
-        return -1;
-    }
-    failed = PyDict_SetItem(dict, name, total);
+    failed = dict_number(counts->dict, name, &before) < 0 ||
+             dict_number(counts->lows, name, &lowest) < 0;
+    if (!failed && before + low < lowest)
+        failed = set_number(counts->lows, name, before + low) < 0;
+    if (!failed && before + count == 0)
+        failed = before != 0 && PyDict_DelItem(counts->dict, name) < 0; /* 0 is never held */
+    else if (!failed)
+        failed = set_number(counts->dict, name, before + count) < 0;
     Py_DECREF(name);
-    Py_DECREF(total);
-    return failed;
+    return failed ? -1 : 0;
 }
 
 /* counts[lower(s[0:n])] += delta */
@@ -315,16 +332,19 @@ static int count_name(Counts *counts, const uchar *s, Py_ssize_t n, Py_ssize_t d
         Slot *slot = &counts->slots[i];
         if (slot->name == NULL) {
             if (counts->used >= TABLE_SIZE * 3 / 4)
-                return add_to_dict(counts->dict, s, n, delta);
+                return add_to_dict(counts, s, n, delta, delta < 0 ? delta : 0);
             slot->name = s;
             slot->len = n;
             slot->count = delta;
+            slot->low = delta < 0 ? delta : 0;
             slot->hash = h;
             counts->order[counts->used++] = (int)i;
             return 0;
         }
         if (slot->hash == h && slot->len == n && same_name(slot->name, s, n)) {
             slot->count += delta;
+            if (slot->count < slot->low)
+                slot->low = slot->count;
             return 0;
         }
         i = (i + 1) & (TABLE_SIZE - 1);
@@ -337,8 +357,8 @@ static int flush_counts(Counts *counts, int failed)
     int i;
     for (i = 0; i < counts->used; i++) {
         Slot *slot = &counts->slots[counts->order[i]];
-        if (!failed && slot->count != 0 &&
-            add_to_dict(counts->dict, slot->name, slot->len, slot->count) < 0)
+        if (!failed && (slot->count != 0 || slot->low < 0) &&
+            add_to_dict(counts, slot->name, slot->len, slot->count, slot->low) < 0)
             failed = 1;
         slot->name = NULL;
     }
@@ -491,7 +511,7 @@ static PyObject *skip(PyObject *self, PyObject *args)
     Py_ssize_t pos, len, p;
     int guarded, frameset_ok, raw_ok, failed = 0;
     const uchar *buf;
-    PyObject *counts = NULL, *result = NULL;
+    PyObject *counts = NULL, *lows = NULL, *result = NULL;
 
     (void)self;
     if (!PyArg_ParseTuple(args, "y*npp", &view, &pos, &guarded, &frameset_ok))
@@ -500,9 +520,11 @@ static PyObject *skip(PyObject *self, PyObject *args)
     len = view.len;
     raw_ok = !guarded; /* whole raw-text elements: nothing is held back */
     counts = PyDict_New();
-    if (counts == NULL)
+    lows = PyDict_New();
+    if (counts == NULL || lows == NULL)
         goto done;
     run_counts.dict = counts;
+    run_counts.lows = lows;
     p = pos < 0 ? 0 : pos;
     while (p < len && !failed) {
         const uchar *lt;
@@ -568,9 +590,10 @@ static PyObject *skip(PyObject *self, PyObject *args)
     }
     failed = flush_counts(&run_counts, failed) < 0 || failed;
     if (!failed)
-        result = Py_BuildValue("nO", p, counts);
+        result = Py_BuildValue("nOO", p, counts, lows);
 done:
     Py_XDECREF(counts);
+    Py_XDECREF(lows);
     PyBuffer_Release(&view);
     return result;
 }
@@ -716,7 +739,7 @@ static PyObject *tag_span(PyObject *self, PyObject *args)
 static PyMethodDef methods[] = {
     {"tag_span", tag_span, METH_VARARGS, "(name end, tag end or -1) of the tag whose name starts at pos."},
     {"read_attributes", read_attributes, METH_VARARGS, "A tag's attributes, as tags.py reads them."},
-    {"skip", skip, METH_VARARGS, "The skim's run from pos: (stop, start names, end names)."},
+    {"skip", skip, METH_VARARGS, "The skim's run from pos: (stop, {name: balance}, {name: lowest balance})."},
     {"tag_end", tag_end, METH_VARARGS, "Where a tag whose name ends at pos ends, or -1."},
     {NULL, NULL, 0, NULL}};
 

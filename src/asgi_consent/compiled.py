@@ -20,8 +20,8 @@ class Core(Protocol):
 
     def skip(
         self, buf: Buffer, pos: int, guarded: bool, frameset_ok: bool, /
-    ) -> tuple[int, dict[bytes, int]]:
-        """skim._skip(): (stop, {name: start tags less end tags})."""
+    ) -> tuple[int, dict[bytes, int], dict[bytes, int]]:
+        """skim._skip(): (stop, {name: start tags less end tags}, {name: lowest balance})."""
 
     def tag_end(self, buf: Buffer, pos: int, /) -> int:
         """tags.TAG_TAIL from `pos` (a tag's name end): after its ">", or -1."""

@@ -267,7 +267,7 @@ class HtmlRewriter:
 
     def _finish(self, out: list[bytes]) -> None:
         if self._document is None:
-            early = b"".join(self._early)
+            early = b"".join(self._early) + b"".join(out)  # out: this last call's output
             self._decide(bool(_DOCTYPE.search(early)), out)
         insertion = self._plan.before_body_end
         if not self._document or not insertion or self._depth or self._in_noscript:

@@ -18,7 +18,6 @@ around it).
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 from .compiled import core
 from .tags import tag_span
@@ -152,31 +151,40 @@ def skip(
 ) -> int:
     """Where the run of text and unremarkable constructs starting at `pos` ends."""
     if core is not None:  # the same run, read in C (_scanner.c)
-        stop, counts = core.skip(buf, pos, guarded, frameset_ok)
+        stop, counts, lows = core.skip(buf, pos, guarded, frameset_ok)
     else:
-        stop, counts = _skip(buf, pos, guarded, frameset_ok)
-    if counts:
-        tree.counted(counts)
+        stop, counts, lows = _skip(buf, pos, guarded, frameset_ok)
+    if counts or lows:
+        tree.counted(counts, lows)
     return stop
 
 
-def _skip(buf: Buffer, pos: int, guarded: bool, frameset_ok: bool) -> tuple[int, dict[bytes, int]]:
+def _skip(
+    buf: Buffer, pos: int, guarded: bool, frameset_ok: bool
+) -> tuple[int, dict[bytes, int], dict[bytes, int]]:
     """The reference of _scanner.c's skip(): (stop, the HTML elements the run leaves
-    open: {name: start tags less end tags}, void elements and names at 0 left out)."""
+    open: {name: start tags less end tags}, void elements and names at 0 left out, and
+    for the names whose balance fell below 0 on the way, the lowest it fell to: an end
+    tag with no element of its name open closes nothing, so "</p><p>" leaves one open)."""
     pattern = _PATTERNS[guarded, frameset_ok]
-    counts: Counter[bytes] = Counter()
+    counts: dict[bytes, int] = {}
+    lows: dict[bytes, int] = {}
     while True:
         found = pattern.match(buf, pos)
         stop = found.end() if found is not None else pos
         if stop > pos:
             for name in _NAMES.findall(bytes(buf[pos:stop]).lower()):
                 if name[0] == _SLASH:
-                    counts[name[1:]] -= 1
+                    name = name[1:]
+                    left = counts.get(name, 0) - 1
+                    counts[name] = left
+                    if left < lows.get(name, 0):
+                        lows[name] = left
                 elif name not in VOID:
-                    counts[name] += 1
+                    counts[name] = counts.get(name, 0) + 1
         pos = step_over(buf, stop, not guarded, frameset_ok)
         if pos < 0:
-            return stop, {name: n for name, n in counts.items() if n}
+            return stop, {name: n for name, n in counts.items() if n}, lows
 
 
 def step_over(buf: Buffer, lt: int, raw_ok: bool, frameset_ok: bool) -> int:

@@ -169,11 +169,20 @@ class TreeModel:
             self.foreign.clear()
             self.closed((name,))
 
-    def counted(self, counts: Mapping[bytes, int]) -> None:
-        """A run's start tags less its end tags, by name: as opened() then closed() of
-        them all (past the name limit, only what the run closes counts)."""
+    def counted(self, counts: Mapping[bytes, int], lows: Mapping[bytes, int]) -> None:
+        """A run's start tags less its end tags, by name, and the lowest that balance
+        fell to where it fell below 0: as opened() or closed() of each tag in turn (an
+        end tag with no element of its name open closes nothing: "</p><p>" leaves one
+        open). Past the name limit, only the names the run leaves fewer of count."""
         room = len(self.open) < _NAME_LIMIT
-        self._change(item for item in counts.items() if room or item[1] < 0)
+        counts_open = self.open
+        for name, n in (*counts.items(), *((name, 0) for name in lows if name not in counts)):
+            if room or n < 0:
+                left = n + max(counts_open[name], -lows.get(name, 0))
+                if left > 0:
+                    counts_open[name] = left
+                else:
+                    counts_open.pop(name, None)
 
     def opened(self, names: Iterable[bytes]) -> None:
         """Count start tags of HTML elements (names lower case; void ones are harmless)."""
@@ -181,20 +190,14 @@ class TreeModel:
             self.open.update(names)
 
     def closed(self, names: Iterable[bytes]) -> None:
-        """Count end tags; a name closed more often than opened is forgotten (with every
-        name at zero), as at once after the whole batch."""
-        self._change((name, -1) for name in names)
-
-    def _change(self, deltas: Iterable[tuple[bytes, int]]) -> None:
+        """Count end tags, each in turn: one with no element of its name open closes
+        nothing (the name is forgotten at 0)."""
         counts = self.open
-        below = False
-        for name, n in deltas:
-            left = counts[name] + n
-            counts[name] = left
-            below = below or left < 0
-        if below:  # no count is negative before a batch: only this one's can be
-            for name in [n for n, count in counts.items() if count <= 0]:
-                del counts[name]
+        for name in names:
+            if counts[name] > 1:
+                counts[name] -= 1
+            else:
+                counts.pop(name, None)
 
     def _pop_foreign(self) -> None:
         while self.foreign and self.foreign[-1][1] == FOREIGN:

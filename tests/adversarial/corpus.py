@@ -131,6 +131,11 @@ PAGES: tuple[Page, ...] = (
     Page("svg-title-script", _page(f'<svg><title><script src="{FBEVENTS}"></script></title>'
                                    "</svg>")),
     Page("svg-self-closing-script", _page(f'<svg><script/></svg><script src="{GTAG}"></script>')),
+    # Past the head window, where the skim reads "</div><div>" as one run: the <div> is
+    # open, the </div> leaves the SVG, the <input> rules the <frameset> out, and the
+    # <style> is raw text, so its "<!--" hides nothing (no <body>: it would rule it out).
+    Page("svg-closed-by-a-skimmed-div", "<!doctype html><p>" + " " * 4100 + "</div><div><svg>"
+         f"</div><input><p><frameset><style><!--</style><img src=\"{PIXEL}\" alt=''>--></style>"),
     Page("script-escaped", _page(f'<script>"<!--"</script><script src="{GTAG}"></script>')),
     Page("script-double-escaped", _page("<script><!--<script>--></script>"
                                         f'<script src="{GTAG}"></script>')),
