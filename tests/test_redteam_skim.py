@@ -133,9 +133,6 @@ _GUESSED_EXITS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True, reason="TreeModel guesses an end tag inside SVG closes it (see above)"
-)
 @pytest.mark.parametrize("visitor", REFUSING)
 @pytest.mark.parametrize("name", list(_GUESSED_EXITS))
 def test_an_end_tag_the_browser_ignores_inside_svg_hides_no_tracker(

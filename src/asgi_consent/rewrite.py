@@ -28,7 +28,7 @@ from .tagdecision import (
     split_cdata,
 )
 from .tags import Tag
-from .tree import RAWTEXT, SCRIPT
+from .tree import LEFT, RAWTEXT, SCRIPT
 from .urls import absolute_url
 
 logger = logging.getLogger("asgi_consent")
@@ -154,6 +154,8 @@ class HtmlRewriter:
                 self._long_tag(tag, edits)
             elif not tag.is_end:
                 self._start_tag(tag, view, edits)
+            if tag.guess and self._plan.blocked:
+                edits.append(_agreed(tag))
             if (
                 tag.is_end
                 and tag.long != LONG_END
@@ -320,6 +322,18 @@ class HtmlRewriter:
             self._head_pending = False
         out[:0] = self._early
         self._early = []
+
+
+def _agreed(tag: Tag) -> Edit:
+    """An end tag inside SVG or MathML whose effect our tree model guessed (tree.py's
+    end_tag): make the browser do what we read. Where we left foreign content, an empty
+    <span> (a start tag that breaks out of it) makes the browser leave too; where we
+    stayed, the end tag is dropped, so the browser cannot leave on an element we did not
+    see open. (Only where something is held back: misnested SVG may then render
+    differently, never a tracker go live.)"""
+    if tag.guess == LEFT:
+        return (tag.end, tag.end, b"<span></span>")
+    return (tag.start, tag.end, b"")
 
 
 def _starts_document(before: bytes, tag: Tag) -> bool:

@@ -21,7 +21,7 @@ from .charrefs import decode_attribute
 from .longtag import LongTag
 from .skim import COMMENT_END, RAW_ENDS, raw_end, script_close, skip
 from .tags import Attribute, Buffer, Tag, move_tag, tag_span
-from .tree import PLAINTEXT, SCRIPT, TreeModel
+from .tree import PLAINTEXT, SCRIPT, STAYED, TreeModel
 
 _XML_DOCTYPE = re.compile(
     rb"""<!DOCTYPE(?:[^\[>"']++|"[^"]*+"|'[^']*+')*+(?:\[(?:[^\]"']++|"[^"]*+"|'[^']*+')*+\][^>]*+)?>"""
@@ -248,6 +248,7 @@ class Scanner:
         tag = Tag(tag_name, lt, tag_end, name_end, is_end)
         if is_end:
             self.tree.end_tag(tag.name)
+            tag.guess = self.tree.guessed
             tags.append(tag)
             return tag.end
         return self._started(tag, buf, tags)
@@ -307,6 +308,9 @@ class Scanner:
         if tag.is_end:
             tags.append(done)
             self.tree.end_tag(tag.name)
+            if self.tree.guessed == STAYED:  # streamed already: it cannot be dropped
+                self.tree.leave_foreign()
+            done.guess = self.tree.guessed
             return stop
         done._attributes = [Attribute(n, b"", 0, 0) for n in state.names]
         done.self_closing_flag = state.slash

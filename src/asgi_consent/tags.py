@@ -57,6 +57,7 @@ class Tag:
     dual: tuple[tuple[bytes, int, bytes], ...] | None = None
     long: int = 0  # a tag too long to hold: LONG_START, then LONG_ATTRIBUTE names, LONG_END
     self_closing_flag: bool | None = None
+    guess: int = 0  # an end tag inside SVG/MathML: tree.LEFT or tree.STAYED, if guessed
     _attributes: list[Attribute] | None = field(default=None, repr=False)
 
     def attributes(self, buf: Buffer) -> list[Attribute]:

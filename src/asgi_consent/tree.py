@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from .tags import Buffer, Tag
 
 RAWTEXT, SCRIPT, PLAINTEXT = 1, 2, 3
+# An end tag inside SVG or MathML that only our count of open elements decided (see
+# end_tag): it LEFT foreign content, or it STAYED in it.
+LEFT, STAYED = 1, 2
 FOREIGN, HTML_POINT, TEXT_POINT, HTML_INSIDE = 0, 1, 2, 3
 _STACK_LIMIT = 512
 _NAME_LIMIT = 4096  # distinct element names counted (custom elements included)
@@ -60,7 +63,7 @@ _FONT_BREAKOUT = frozenset({b"color", b"face", b"size"})
 class TreeModel:
     """Foreign content, integration points and frameset mode, tag by tag."""
 
-    __slots__ = ("xml", "foreign", "open", "frameset_ok", "in_frameset")
+    __slots__ = ("xml", "foreign", "open", "frameset_ok", "in_frameset", "guessed")
 
     def __init__(self, *, xml: bool = False) -> None:
         self.xml = xml
@@ -71,6 +74,7 @@ class TreeModel:
         self.open: Counter[bytes] = Counter()
         self.frameset_ok = True
         self.in_frameset = False
+        self.guessed = 0  # the last end tag's guess: 0, LEFT or STAYED
 
     def cdata_allowed(self) -> bool:
         """Whether `<![CDATA[` opens a CDATA section here (foreign content only)."""
@@ -133,6 +137,13 @@ class TreeModel:
         return (switch, name) if switch is not None else None
 
     def end_tag(self, name: bytes) -> None:
+        """Record an end tag. Inside SVG or MathML, an end tag naming no open foreign
+        element closes them all when an HTML element of its name is open around them;
+        whether one is, our count of open elements can only guess (the tree builder
+        closes and opens elements no tag names: a <span> by its parent's </div>, a
+        <tbody> for a <tr>), so `guessed` says so, and the rewriter makes the browser
+        agree with the guess (see rewrite.py)."""
+        self.guessed = 0
         if self.xml or self.in_frameset:
             return
         if name == b"br":
@@ -168,6 +179,15 @@ class TreeModel:
         if self.open[name] > 0:  # an ancestor of the <svg> or <math>: closes them all
             self.foreign.clear()
             self.closed((name,))
+            self.guessed = LEFT
+        else:
+            self.guessed = STAYED
+
+    def leave_foreign(self) -> None:
+        """Leave SVG and MathML altogether (the rewriter makes the browser leave too)."""
+        if self.foreign and self.foreign[-1][1] != HTML_INSIDE:
+            self.foreign.clear()
+            self.guessed = LEFT
 
     def counted(self, counts: Mapping[bytes, int], lows: Mapping[bytes, int]) -> None:
         """A run's start tags less its end tags, by name, and the lowest that balance

@@ -136,6 +136,23 @@ PAGES: tuple[Page, ...] = (
     # <style> is raw text, so its "<!--" hides nothing (no <body>: it would rule it out).
     Page("svg-closed-by-a-skimmed-div", "<!doctype html><p>" + " " * 4100 + "</div><div><svg>"
          f"</div><input><p><frameset><style><!--</style><img src=\"{PIXEL}\" alt=''>--></style>"),
+    # An end tag inside SVG whose effect only the count of open elements guesses: the
+    # rewriter makes the browser agree (an empty <span> after a guessed exit, a guessed
+    # stay's end tag dropped), or the tracker behind it goes live.
+    Page("svg-exit-span-closed-by-its-parent", _page("<div><span></div><svg></span>"
+         f"<style><img src=\"{PIXEL}\" alt=''></style>")),
+    Page("svg-exit-li-closed-by-the-next-li", _page("<li><li></li><svg></li>"
+         f"<style><img src=\"{PIXEL}\" alt=''></style>")),
+    Page("svg-exit-div-past-a-cell", _page("<div><table><tr><td><svg></div>"
+         f"<style><img src=\"{PIXEL}\" alt=''></style></table>")),
+    Page("svg-exit-plaintext", _page("<div><span></div><svg></span><plaintext>"
+         f"<img src=\"{PIXEL}\" alt=''>")),
+    Page("svg-exit-feimage", _page("<div><span></div><svg></span>"
+         f"<filter><feImage href=\"{PIXEL}\"/></filter>")),
+    Page("svg-stay-tbody-opened-by-tr", _page("<table><tr><td><svg></tbody>"
+         f"<script/>{GA_LOADER}</script></table>")),
+    Page("svg-exit-frameset", "<!doctype html><p><div><span></div><svg></span><input><p>"
+         f"<frameset><textarea><frame src=\"{PIXEL}\"></textarea>"),
     Page("script-escaped", _page(f'<script>"<!--"</script><script src="{GTAG}"></script>')),
     Page("script-double-escaped", _page("<script><!--<script>--></script>"
                                         f'<script src="{GTAG}"></script>')),
