@@ -13,22 +13,20 @@ reported, so the oracle is not blind where a browser fetches.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, sync_playwright
-from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Browser, BrowserContext, Request, Route, sync_playwright
 from starlette.types import Receive, Scope, Send
 
 from asgi_consent import ConsentMiddleware
 from helpers import LoopbackServer
+from redteam.harness import Tab, wait_for_a_request, wait_quiet
 
 from . import grammar, oracle
 from .corpus import PAGES
@@ -53,9 +51,6 @@ LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
 # After "load", late requests (meta refresh, prefetch) still get counted: the three
 # visitors' tabs must all have tried no new request for this long.
 SETTLE_MS = 100
-# A raw page that has requested no tracker yet is waited for up to this long (under load
-# its late requests come late), so "proves nothing" means it, not a slow machine.
-RAW_WAIT_S = 10
 VISITORS = ("raw", "none", "reject")
 # Generated pages whose raw form makes Chromium request a tracker (checked below).
 GENERATED_SEEDS = (0, 1, 2, 3, 4, 5, 6, 8, 9, 10)
@@ -117,74 +112,16 @@ def browser() -> Iterator[Browser]:
             browser.close()
 
 
-class _Tab:
-    """One reused page per visitor: each load starts from about:blank, so a request is
-    counted for the page that made it (a new page per load costs more than the load)."""
-
-    def __init__(self, context: BrowserContext) -> None:
-        self.context = context
-        self.requests: list[str] = []
-        self.page = self._new_page()
-
-    def _new_page(self) -> Page:
-        page = self.context.new_page()
-        # Only the tab's current page counts: one left behind may still be loading.
-        page.on("request", lambda request: self.page is page and self.requests.append(request.url))
-        return page
-
-    def start(self, url: str) -> None:
-        """Load `url` (until its "load" event); its requests are counted from here."""
-        self.requests.clear()
-        try:
-            self.page.goto(url)
-        except PlaywrightError as error:  # a meta refresh may navigate on before "load"
-            if "interrupted by another navigation" not in str(error):
-                raise
-
-    def finish(self) -> list[str]:
-        """Every URL the page requested since `start`; the page's document ends here."""
-        seen = list(self.requests)
-        try:  # the page's document, and its late requests, end here
-            self.page.goto("about:blank")
-        except PlaywrightError:  # a late meta refresh raced us: start a fresh page
-            stale, self.page = self.page, self._new_page()
-            # A page caught mid-navigation can take forever to close (seen under load):
-            # with run_before_unload, close() asks and does not wait.
-            with contextlib.suppress(PlaywrightError):
-                stale.close(run_before_unload=True)
-        return seen
-
-
-def _settle(tabs: list[_Tab]) -> None:
-    """Wait until no tab has tried a new request for SETTLE_MS. (Not a fixed sleep: under
-    load a page's late requests come late; not "networkidle", which waits on requests
-    the browser keeps open.)"""
-    deadline = time.monotonic() + 15
-    seen, since = sum(len(tab.requests) for tab in tabs), time.monotonic()
-    while time.monotonic() - since < SETTLE_MS / 1000:
-        assert time.monotonic() < deadline, "the pages kept making requests for 15 s"
-        tabs[0].page.wait_for_timeout(25)
-        tried = sum(len(tab.requests) for tab in tabs)
-        if tried != seen:
-            seen, since = tried, time.monotonic()
-
-
-def _wait_for_a_tracker(tab: _Tab) -> None:
-    deadline = time.monotonic() + RAW_WAIT_S
-    while not any(is_tracker(url) for url in tab.requests) and time.monotonic() < deadline:
-        tab.page.wait_for_timeout(50)
-
-
 @pytest.fixture(scope="module")
 def load(browser: Browser) -> Iterator[Load]:
     """`load(path, javascript)` -> every URL requested while loading `path`, by visitor:
     "raw" (no middleware), "none" (no choice yet) and "reject". The three load side by
     side, each in its own context, and settle together."""
     contexts: list[BrowserContext] = []
-    tabs: dict[tuple[str, bool], _Tab] = {}
+    tabs: dict[tuple[str, bool], Tab] = {}
     with LoopbackServer(_corpus_app()) as base_url:
 
-        def tab_for(visitor: str, javascript: bool) -> _Tab:
+        def tab_for(visitor: str, javascript: bool) -> Tab:
             key = (visitor, javascript)
             if key not in tabs:
                 context = browser.new_context(java_script_enabled=javascript)
@@ -200,15 +137,15 @@ def load(browser: Browser) -> Iterator[Load]:
                     )
                     assert response.status in (200, 303), response.status
                     assert any(c["name"] == "asgi_consent" for c in context.cookies())
-                tabs[key] = _Tab(context)
+                tabs[key] = Tab(context)
             return tabs[key]
 
         def load_page(path: str, javascript: bool) -> dict[str, list[str]]:
             opened = {visitor: tab_for(visitor, javascript) for visitor in VISITORS}
             for visitor, tab in opened.items():
                 tab.start(base_url + ("/raw" if visitor == "raw" else "") + path)
-            _settle(list(opened.values()))
-            _wait_for_a_tracker(opened["raw"])
+            wait_quiet(list(opened.values()), SETTLE_MS)
+            wait_for_a_request(opened["raw"], is_tracker)
             return {visitor: tab.finish() for visitor, tab in opened.items()}
 
         yield load_page

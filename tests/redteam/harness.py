@@ -137,10 +137,10 @@ class Tab:
         """Load `url` (until its "load" event); its requests are counted from here."""
         self.requests.clear()
         try:
-            self.page.goto(url, wait_until="load", timeout=10_000)
-        except PlaywrightError as error:
-            if "interrupted by another navigation" not in str(error):  # a meta refresh
-                self.requests.append(f"ERROR {error!s:.80}")
+            self.page.goto(url)
+        except PlaywrightError as error:  # a meta refresh may navigate on before "load"
+            if "interrupted by another navigation" not in str(error):
+                raise
 
     def finish(self) -> list[str]:
         """Every URL the page requested since `start`; the page's document ends here."""
@@ -170,6 +170,14 @@ def wait_quiet(tabs: list[Tab], quiet_ms: int) -> None:
             seen, since = tried, time.monotonic()
 
 
+def wait_for_a_request(tab: Tab, wanted: Callable[[str], bool]) -> None:
+    """Wait (RAW_WAIT_S at most) until the tab has requested a `wanted` URL: under load a
+    raw page's late tracker request comes late. It may never come; the caller judges."""
+    deadline = time.monotonic() + RAW_WAIT_S
+    while not any(map(wanted, tab.requests)) and time.monotonic() < deadline:
+        tab.page.wait_for_timeout(50)
+
+
 Load = Callable[[str], dict[str, list[str]]]
 
 
@@ -191,12 +199,12 @@ def chromium(pages: dict[str, Any], settle_ms: int = 400) -> Iterator[Load]:
                 javascript = not name.endswith("-nojs")  # a page for visitors without JS
                 opened = {visitor: tabs[visitor, javascript] for visitor in VISITORS}
                 for visitor, tab in opened.items():
-                    tab.start(base + ("/raw/" if visitor == "raw" else "/page/") + name)
+                    try:
+                        tab.start(base + ("/raw/" if visitor == "raw" else "/page/") + name)
+                    except PlaywrightError as error:
+                        tab.requests.append(f"ERROR {error!s:.80}")
                 wait_quiet(list(opened.values()), settle_ms)
-                raw = opened["raw"]
-                deadline = time.monotonic() + RAW_WAIT_S
-                while not any(map(is_tracker, raw.requests)) and time.monotonic() < deadline:
-                    raw.page.wait_for_timeout(50)
+                wait_for_a_request(opened["raw"], is_tracker)
                 return {
                     visitor: [u for u in tab.finish() if is_tracker(u) or u.startswith("ERROR")]
                     for visitor, tab in opened.items()
@@ -218,6 +226,8 @@ def _context(browser: Browser, base: str, visitor: str, javascript: bool) -> Bro
             headers={"Origin": base},
             max_redirects=0,
         )
+        if not any(cookie["name"] == "asgi_consent" for cookie in context.cookies()):
+            raise RuntimeError("the reject visitor got no consent cookie")
     return context
 
 
