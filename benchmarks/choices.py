@@ -13,7 +13,12 @@ answer. Rounds are interleaved. Two loads, since they answer different questions
   fixed schedule, and latency counts from the scheduled time (no coordinated omission).
   Below saturation this is what a visitor waits: the group commit's wait shows here.
 
+Besides latency, each row gives the server's CPU time per choice (all its threads and
+child processes; not PostgreSQL's own), the steadiest number on a shared machine. `--before REV`
+also runs the log at that git revision, in the same rounds, for before/after.
+
     python -m benchmarks.choices [--seconds 5] [--rounds 3] [--concurrency 200] [--rate 1000]
+                                 [--before REV] [--loads saturated,paced]
 """
 
 from __future__ import annotations
@@ -62,9 +67,11 @@ def _free_port() -> int:
         return port
 
 
-def _start(log: str | None) -> tuple[subprocess.Popen[bytes], int]:
+def _start(log: str | None, src: Path) -> tuple[subprocess.Popen[bytes], int]:
     port = _free_port()
-    env = {**os.environ, "CHOICES_LOG": log or "", "PYTHONPATH": str(ROOT)}
+    # The package from `src` (this tree's, or a revision's export), not the installed one.
+    path = os.pathsep.join([str(src), str(ROOT)])
+    env = {**os.environ, "CHOICES_LOG": log or "", "PYTHONPATH": path}
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "benchmarks.choices:build",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
@@ -126,17 +133,53 @@ async def _load(
     return latencies
 
 
-def _report(title: str, results: dict[str, list[tuple[float, float, float]]]) -> None:
-    print(f"{title:<12} {'choices/s':>10} {'p50 ms':>8} {'p99 ms':>8}   (median of rounds)")
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` (all its threads) and of its child
+    processes (the SQLite store's writer), on Linux; 0 elsewhere."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        children = [
+            int(child)
+            for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()
+        ]
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(_cpu_seconds(child) for child in children)
+
+
+Row = tuple[float, float, float, float]  # choices/s, p50 ms, p99 ms, server CPU ms/choice
+
+
+def _report(title: str, results: dict[str, list[Row]]) -> None:
+    print(
+        f"{title:<20} {'choices/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>7}"
+        "   (median of rounds; CPU: the server's, per choice)"
+    )
     off = None
     for name, rows in results.items():
-        rate, p50, p99 = (statistics.median(column) for column in zip(*rows, strict=True))
+        rate, p50, p99, cpu = (statistics.median(column) for column in zip(*rows, strict=True))
         if off is None:
-            off = (p50, p99)
+            off = (p50, p99, cpu)
             added = ""
         else:
-            added = f"   log adds p50 {p50 - off[0]:+.1f}, p99 {p99 - off[1]:+.1f} ms"
-        print(f"{name:<12} {rate:>10.0f} {p50:>8.1f} {p99:>8.1f}{added}")
+            added = (
+                f"   log adds p50 {p50 - off[0]:+.1f}, p99 {p99 - off[1]:+.1f} ms, "
+                f"CPU {(cpu - off[2]) * 1e3:+.0f} us"
+            )
+        print(f"{name:<20} {rate:>10.0f} {p50:>8.1f} {p99:>8.1f} {cpu:>7.3f}{added}")
+
+
+def _export(spec: str) -> Path:
+    """A folder holding `asgi_consent/`, as given, or the `src` folder of a git revision,
+    exported into a temporary folder."""
+    if (Path(spec) / "asgi_consent").is_dir():
+        return Path(spec)
+    from .versions import _export as export_package
+
+    return export_package(spec).parent
 
 
 def main() -> None:
@@ -145,27 +188,49 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--rate", type=float, default=1000.0, help="paced load, choices/s")
+    parser.add_argument(
+        "--before", metavar="REV|DIR", help="also run the log at this revision (or src folder)"
+    )
+    parser.add_argument("--loads", default="saturated,paced", help="saturated, paced or both")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="asgi-consent-bench-")
-    variants = {"log off": None, "SQLite": f"sqlite:///{folder}/consent.db", "PostgreSQL": POSTGRES}
-    loads = {"saturated": None, f"paced {args.rate:.0f}/s": args.rate}
-    results: dict[str, dict[str, list[tuple[float, float, float]]]] = {
+    src = ROOT / "src"
+    variants: dict[str, tuple[str | None, Path]] = {
+        "log off": (None, src),
+        "SQLite": (f"sqlite:///{folder}/consent.db", src),
+        "PostgreSQL": (POSTGRES, src),
+    }
+    if args.before:
+        old, label = _export(args.before), Path(args.before).name
+        variants[f"SQLite @{label}"] = (f"sqlite:///{folder}/before.db", old)
+        variants[f"PostgreSQL @{label}"] = (POSTGRES + "_before", old)
+    chosen = args.loads.split(",")
+    loads = {"saturated": None} if "saturated" in chosen else {}
+    if "paced" in chosen:
+        loads[f"paced {args.rate:.0f}/s"] = args.rate
+    results: dict[str, dict[str, list[Row]]] = {
         load: {name: [] for name in variants} for load in loads
     }
     for _ in range(args.rounds):
-        for name, log in variants.items():
-            server, port = _start(log)
+        for name, (log, package) in variants.items():
+            server, port = _start(log, package)
             try:
+                asyncio.run(_load(port, 0.5, args.concurrency))  # connections, caches, schema
                 for load, rate in loads.items():
+                    cpu = _cpu_seconds(server.pid)
                     latencies = asyncio.run(_load(port, args.seconds, args.concurrency, rate))
+                    cpu = (_cpu_seconds(server.pid) - cpu) / len(latencies)
                     cut = statistics.quantiles(latencies, n=100)
                     results[load][name].append(
-                        (len(latencies) / args.seconds, cut[49] * 1e3, cut[98] * 1e3)
+                        (len(latencies) / args.seconds, cut[49] * 1e3, cut[98] * 1e3, cpu * 1e3)
                     )
             finally:
                 server.terminate()
                 server.wait(timeout=30)
-    print(f"{args.concurrency} concurrent connections, {args.seconds:.0f} s per load")
+    print(
+        f"{args.concurrency} concurrent connections, {args.seconds:.0f} s per load, "
+        f"{args.rounds} rounds; load average {os.getloadavg()[0]:.1f}"
+    )
     for load, rows in results.items():
         _report(load, rows)
 

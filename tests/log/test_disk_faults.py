@@ -21,7 +21,11 @@ pytestmark = pytest.mark.anyio
 
 
 class ReadOnlySqliteStore(SqliteStore):
-    """Where no file system can be remounted: the same file opened read-only by SQLite."""
+    """Where no file system can be remounted: the same file opened read-only by SQLite
+    (in the store's thread: no writer process, which would open it read-write)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, writer_process=False)
 
     def _connect(self):  # type: ignore[no-untyped-def]
         import sqlite3
@@ -66,9 +70,13 @@ async def test_a_read_only_sqlite_file_spills_and_logs(
 
 
 class FullDiskSqliteStore(SqliteStore):
-    """Where no tmpfs can be mounted: SQLite's own answer to a full disk, on every write."""
+    """Where no tmpfs can be mounted: SQLite's own answer to a full disk, on every write
+    (in the store's thread: no writer process)."""
 
-    def _write(self, records, banners):  # type: ignore[no-untyped-def]
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, writer_process=False)
+
+    def _execute(self, statements):  # type: ignore[no-untyped-def]
         import sqlite3
 
         raise sqlite3.OperationalError("database or disk is full")

@@ -178,3 +178,32 @@ def test_a_new_record_replaces_what_no_store_can_hold() -> None:
     record = make_record(path="/a\x00b", user_agent="x\ud800y", language="e\x00n")
     assert record.path == "/a\ufffdb" and record.language == "e\ufffdn"
     assert record.user_agent == "x?y"
+
+
+def test_times_are_kept_as_fixed_width_utc_text_in_time_order() -> None:
+    from asgi_consent.log.records import format_time, parse_time
+
+    paris = timezone(timedelta(hours=1))
+    moments = [
+        datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
+        datetime(2026, 3, 1, 12, 0, 0, 1, tzinfo=UTC),
+        datetime(2026, 3, 1, 13, 0, 0, 2, tzinfo=paris),  # 12:00:00.000002 UTC
+        datetime(2026, 3, 1, 12, 0, 9, 999_999, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC),
+    ]
+    texts = [format_time(moment) for moment in moments]
+    assert texts[0] == "2026-03-01T12:00:00.000000Z"
+    assert texts[2] == "2026-03-01T12:00:00.000002Z"
+    assert {len(text) for text in texts} == {27}
+    assert sorted(texts) == texts
+    assert [parse_time(text) for text in texts] == moments
+    with pytest.raises(ValueError, match="timezone-aware"):
+        format_time(datetime(2026, 3, 1))
+
+
+@pytest.mark.parametrize("name", ["", " analytics", "ads ", "web ads", "ads\u00a0web", "a\tb"])
+def test_a_category_name_that_is_empty_or_holds_a_space_is_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="empty or hold spaces"):
+        make_record(granted=["necessary", name])
+    with pytest.raises(ValueError, match="empty or hold spaces"):
+        make_record(refused=[name])

@@ -1,10 +1,12 @@
-"""The embedded consent-log store: stdlib `sqlite3` in one worker thread.
+"""The embedded consent-log store: stdlib `sqlite3`, off the event loop.
 
-Every call runs in a single dedicated thread, so the event loop never waits on the
-disk and the one connection is only ever used by the thread that opened it. The
-database runs in WAL mode with ``synchronous=FULL``: a write that returned is on disk,
-and several app processes on one host can share the file (writers wait up to
-`busy_timeout` for each other, in the worker thread).
+Batches of records are written by a small child process (`sqliteproc`), so the writing
+never holds the GIL the event loop needs; everything else (migrating, reading, purging)
+runs in a single dedicated thread, whose one connection is only ever used by the thread
+that opened it. Where no child process can be started, writes run in that thread too.
+The database runs in WAL mode with ``synchronous=FULL``: a write that returned is on
+disk, and several app processes on one host can share the file (writers wait up to
+`busy_timeout` for each other).
 """
 
 from __future__ import annotations
@@ -28,12 +30,22 @@ from .records import (
     format_time,
     parse_time,
 )
+from .sqlitechild import Statement, execute
+from .sqliteproc import WriterProcess
 
 T = TypeVar("T")
 
 _COLUMNS = (
     "record_id, consent_id, recorded_at, action, granted, refused, policy_revision, "
     "expires_at, method, gpc, language, path, banner_version, client, user_agent"
+)
+_INSERT_BANNERS = (
+    "INSERT INTO consent_banner_versions (version_id, content) VALUES (?, ?) "
+    "ON CONFLICT (version_id) DO NOTHING"
+)
+_INSERT_RECORDS = (
+    f"INSERT INTO consent_records ({_COLUMNS}) VALUES ({', '.join('?' * 15)}) "
+    "ON CONFLICT (record_id) DO NOTHING"
 )
 # Text times compare in time order (fixed width, UTC): these bound an open range.
 _EARLIEST = ""
@@ -114,14 +126,25 @@ class SqliteStore:
     same. The file and its schema are created on `migrate()`.
     """
 
-    def __init__(self, path: Path | str, *, busy_timeout: float = 5.0) -> None:
+    def __init__(
+        self, path: Path | str, *, busy_timeout: float = 5.0, writer_process: bool = True
+    ) -> None:
         self._path = path
         self._busy_timeout = busy_timeout
         self._executor: ThreadPoolExecutor | None = None
         self._connection: sqlite3.Connection | None = None  # touched by the worker only
+        self._process: WriterProcess | None = None
+        if writer_process and str(path) != ":memory:":
+            self._process = WriterProcess(str(path), busy_timeout, self)
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self._path)!r})"
+
+    @property
+    def writer_pid(self) -> int | None:
+        """The process id of the writer process, while batches go to it (for health
+        checks and tests); None while they are written in the thread."""
+        return None if self._process is None else self._process.pid
 
     async def _run(self, function: Callable[..., T], *args: Any) -> T:
         if self._executor is None:
@@ -190,20 +213,19 @@ class SqliteStore:
             return
         self._in_transaction(self._migrate_in)
 
-    def _write(self, records: Sequence[ConsentRecord], banners: Sequence[BannerVersion]) -> None:
-        def work(db: sqlite3.Connection) -> None:
-            db.executemany(
-                "INSERT INTO consent_banner_versions (version_id, content) VALUES (?, ?) "
-                "ON CONFLICT (version_id) DO NOTHING",
-                [(banner.version_id, banner.content) for banner in banners],
-            )
-            db.executemany(
-                f"INSERT INTO consent_records ({_COLUMNS}) VALUES ({', '.join('?' * 15)}) "
-                "ON CONFLICT (record_id) DO NOTHING",
-                [_row(record) for record in records],
-            )
+    def _statements(
+        self, records: Sequence[ConsentRecord], banners: Sequence[BannerVersion]
+    ) -> list[Statement]:
+        """What writes one batch, in one transaction: each INSERT with its rows."""
+        statements: list[Statement] = []
+        if banners:
+            statements.append((_INSERT_BANNERS, [(b.version_id, b.content) for b in banners]))
+        if records:
+            statements.append((_INSERT_RECORDS, [_row(record) for record in records]))
+        return statements
 
-        self._in_transaction(work)
+    def _execute(self, statements: list[Statement]) -> None:
+        execute(self._db(), statements)
 
     def _page(self, low: str, high: str, after: tuple[str, str]) -> list[ConsentRecord]:
         rows = self._db().execute(
@@ -264,7 +286,13 @@ class SqliteStore:
         self, records: Sequence[ConsentRecord], banners: Sequence[BannerVersion]
     ) -> None:
         """Store both in one transaction; ids already stored are skipped."""
-        await self._run(self._write, list(records), list(banners))
+        statements = self._statements(records, banners)
+        if not statements:
+            return
+        if self._process is not None and self._process.usable():
+            await self._process.execute(statements)
+        else:
+            await self._run(self._execute, statements)
 
     async def export(
         self, since: datetime | None = None, until: datetime | None = None
@@ -302,7 +330,9 @@ class SqliteStore:
         return await self._run(self._purge, format_time(before))
 
     async def close(self) -> None:
-        """Close the connection and end the worker thread."""
+        """End the writer process, close the connection and end the worker thread."""
+        if self._process is not None:
+            await self._process.close()
         if self._executor is None:
             return
         executor, self._executor = self._executor, None

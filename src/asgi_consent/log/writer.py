@@ -20,12 +20,13 @@ import functools
 import logging
 import os
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from .guard import StoreGuard
 from .records import BannerVersion, ConsentRecord
 from .replay import Replayer, WriterCounts
 from .spill import Spill
@@ -50,11 +51,15 @@ class _Item:
 
 
 @dataclass(slots=True)
+class _Watch:
+    fired: bool = False
+
+
+@dataclass(slots=True)
 class _Tasks:
     run: asyncio.Task[None] | None = None
     replay: asyncio.Task[None] | None = None
     retention: asyncio.Task[None] | None = None
-    stray: set[asyncio.Task[Any]] = field(default_factory=set)
 
 
 class LogWriter:
@@ -95,7 +100,7 @@ class LogWriter:
         self._tasks = _Tasks()
         self._io_thread: ThreadPoolExecutor | None = None
         self._store_up = True
-        self._problem: str | None = None
+        self._guard = StoreGuard(store, self.spill_dir)
         self._migrated = False
         self._banners_stored: set[str] = set()
         self._closing = False
@@ -112,7 +117,7 @@ class LogWriter:
         """Start the writer task, migrate the store (bounded by `replay_timeout`), and
         replay anything a previous run left in the spill. Never raises for the store."""
         self._start()
-        if await self._bounded(self.store.migrate(), self._replay_timeout, "migrate"):
+        if await self._guard.bounded(self.store.migrate(), self._replay_timeout, "migrate"):
             self._migrated = True
         else:
             self._store_up = False
@@ -134,7 +139,9 @@ class LogWriter:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._pending.append(_Item(record, banner, future))
         self._wake.set()
-        return await asyncio.shield(future)
+        # Not shielded: a cancelled caller cancels only its future; the record stays
+        # in its batch, and the writer settles only futures still waiting.
+        return await future
 
     async def close(self) -> None:
         """Flush the queue into the store or the spill, try one last replay, close the
@@ -142,9 +149,11 @@ class LogWriter:
         if self._closing:
             return
         self._closing = True
-        if self._tasks.run is not None and self._wake is not None:
+        if self._wake is not None:
             self._wake.set()
-            await self._tasks.run
+        # The task may be replaced while we wait (a batch abandoned to the spill).
+        while self._tasks.run is not None and not self._tasks.run.done():
+            await asyncio.wait({self._tasks.run})
         replay = self._tasks.replay
         if replay is not None and self._store_up:  # a replay under way: let it finish
             await asyncio.wait({replay}, timeout=_CLOSE_WAIT)
@@ -159,10 +168,7 @@ class LogWriter:
             except Exception:
                 LOG.exception("consent log: the spill %s could not be closed", self.spill_dir)
             self._io_thread.shutdown(wait=False)
-        if self._tasks.stray:  # hung store calls: give their cancellation a moment
-            for task in self._tasks.stray:
-                task.cancel()
-            await asyncio.wait(set(self._tasks.stray), timeout=1.0)
+        await self._guard.settle()  # hung store calls: give their cancellation a moment
         with contextlib.suppress(Exception):
             await self.store.close()
         self._closed = True
@@ -192,28 +198,37 @@ class LogWriter:
             self._tasks.retention = loop.create_task(self._purge_daily(self._retention_days))
 
     async def _run(self) -> None:
-        assert self._wake is not None
         # Left by an earlier run, or by a process that died. (An unreadable spill
         # directory is reported when a batch first needs it.)
         with contextlib.suppress(OSError):
             if await self._io(self._spill.segments):
                 self._start_replay()
+        await self._batches()
+
+    async def _batches(self) -> None:
+        assert self._wake is not None
         while True:
             await self._wake.wait()
             self._wake.clear()
             while self._pending:
                 count = min(len(self._pending), self._max_batch)
                 batch = [self._pending.popleft() for _ in range(count)]
-                await self._commit(batch)
+                if not await self._commit(batch):
+                    return  # abandoned to the spill: another task goes on
             if self._closing:
                 return
 
-    async def _commit(self, batch: list[_Item]) -> None:
+    async def _commit(self, batch: list[_Item]) -> bool:
+        """Write `batch` to the store, else the spill, and settle its futures. False when
+        the store did not answer in time: the batch was handed to another task."""
         records = [item.record for item in batch]
         banners = self._unstored_banners(batch)
         outcome: Outcome
         try:
-            if self._store_up and await self._store_write(records, banners):
+            written = await self._store_write(batch, records, banners) if self._store_up else False
+            if written is None:
+                return False
+            if written:
                 self._banners_stored.update(banner.version_id for banner in banners)
                 outcome = "stored"
             elif await self._spill_write(records, banners):
@@ -228,6 +243,7 @@ class LogWriter:
         for item in batch:
             if not item.future.done():
                 item.future.set_result(outcome)
+        return True
 
     def _unstored_banners(self, batch: list[_Item]) -> list[BannerVersion]:
         if len(self._banners_stored) > _KNOWN_BANNERS:
@@ -240,18 +256,49 @@ class LogWriter:
         return list(banners.values())
 
     async def _store_write(
-        self, records: Sequence[ConsentRecord], banners: Sequence[BannerVersion]
-    ) -> bool:
-        async def write() -> None:
+        self, batch: list[_Item], records: list[ConsentRecord], banners: list[BannerVersion]
+    ) -> bool | None:
+        """True once the store has the batch; False (reported) if it failed; None if it
+        did not answer within `commit_timeout` and `_abandon` took the batch over.
+
+        The store is awaited right here, not in a task of its own: each loop hop costs a
+        waiting visitor a share of the loop's work. A watchdog bounds the wait instead.
+        """
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        watch = _Watch()
+        watchdog = loop.call_later(self._commit_timeout, self._abandon, watch, task, batch)
+        try:
             if not self._migrated:
                 await self.store.migrate()
                 self._migrated = True
             await self.store.write(records, banners)
+        except (Exception, asyncio.CancelledError) as error:
+            if watch.fired:
+                return None
+            if isinstance(error, asyncio.CancelledError) and task.cancelling():
+                raise  # the writer itself is cancelled (the loop is closing)
+            self._guard.report(f"could not write: {error!r}")
+            self._store_up = False
+            return False
+        finally:
+            watchdog.cancel()
+        return None if watch.fired else True
 
-        if await self._bounded(write(), self._commit_timeout, "write"):
-            return True
+    def _abandon(self, watch: _Watch, task: asyncio.Task[Any], batch: list[_Item]) -> None:
+        """The store has not answered a batch in time: leave it alone (spill from now
+        on), cancel the hung call without waiting for it (a driver may take long to
+        cancel) and let a new task spill this batch and go on with the queue. If the
+        hung write still lands, the records' ids keep the store right."""
+        watch.fired = True
         self._store_up = False
-        return False
+        self._guard.abandon(task, f"did not write within {self._commit_timeout * 1e3:.0f} ms")
+        self._tasks.run = asyncio.get_running_loop().create_task(self._take_over(batch))
+
+    async def _take_over(self, batch: list[_Item]) -> None:
+        await self._commit(batch)
+        await self._batches()
 
     async def _spill_write(
         self, records: Sequence[ConsentRecord], banners: Sequence[BannerVersion]
@@ -295,14 +342,12 @@ class LogWriter:
                 if not await self._replay_once():
                     continue
             except Exception as error:  # the spill directory itself, or a bug
-                if repr(error) != self._problem:
+                if repr(error) != self._guard.problem:
                     LOG.exception("consent log: replaying the spill %s failed", self.spill_dir)
-                self._problem = repr(error)
+                self._guard.problem = repr(error)
                 continue
             self._store_up = True
-            if self._problem is not None:
-                LOG.warning("consent log: store %r is back", self.store)
-                self._problem = None
+            self._guard.back()
             # Batches spilled while we replayed went to a fresh segment: go again for them.
             if not await self._io(self._spill.has_own_data):
                 return
@@ -313,7 +358,7 @@ class LogWriter:
         replayer = Replayer(
             self.store,
             self._spill,
-            bounded=self._bounded,
+            bounded=self._guard.bounded,
             in_thread=self._io,
             counts=self.counts,
             max_batch=self._max_batch,
@@ -326,43 +371,6 @@ class LogWriter:
         return True
 
     # -- helpers --------------------------------------------------------------------
-
-    async def _bounded(self, work: Awaitable[None], timeout: float, what: str = "write") -> bool:
-        """Run `work` for at most `timeout` seconds; False (logged) if it failed or hung.
-
-        A hung call is cancelled but not awaited: a driver may take long to cancel, and
-        the caller must not. If it still lands, the records' ids keep the store right.
-        """
-        task = asyncio.ensure_future(work)
-        done, _ = await asyncio.wait({task}, timeout=timeout)
-        if not done:
-            task.cancel()
-            self._tasks.stray.add(task)
-            task.add_done_callback(self._forget_stray)
-            self._report(f"did not {what} within {timeout * 1e3:.0f} ms")
-            return False
-        error = task.exception()
-        if error is not None:
-            self._report(f"could not {what}: {error!r}")
-            return False
-        return True
-
-    def _report(self, problem: str) -> None:
-        # Once per distinct problem, not once per retry: a store down for an hour
-        # must not write thousands of lines.
-        if problem != self._problem:
-            LOG.error(
-                "consent log: store %r %s; records wait in the spill %s until it is back",
-                self.store,
-                problem,
-                self.spill_dir,
-            )
-        self._problem = problem
-
-    def _forget_stray(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.stray.discard(task)
-        if not task.cancelled():
-            task.exception()  # retrieved, so asyncio does not report it at exit
 
     async def _io(self, function: Callable[..., T], *args: Any) -> T:
         # One thread for all spill I/O: appends, seals and claims happen in order, and
