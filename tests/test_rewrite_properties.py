@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -237,6 +238,8 @@ def test_generated_document_output_does_not_depend_on_chunking_when_nothing_is_b
     assert rewrite(doc, ACCEPTED, cuts) == rewrite(doc, ACCEPTED)
 
 
+# Thousands of whole-page rewrites: on a loaded machine past the default 120 s.
+@pytest.mark.timeout(600)
 def test_every_two_way_split_of_the_kitchen_sink_page_gives_the_one_piece_output() -> None:
     whole = rewrite(KITCHEN_SINK, BEFORE_CHOICE)
     differing = [
@@ -247,6 +250,8 @@ def test_every_two_way_split_of_the_kitchen_sink_page_gives_the_one_piece_output
     assert differing == []
 
 
+# Thousands of whole-page rewrites: on a loaded machine past the default 120 s.
+@pytest.mark.timeout(600)
 def test_every_two_way_split_of_the_kitchen_sink_page_gives_the_one_piece_output_if_accepted() -> (
     None
 ):
@@ -267,6 +272,8 @@ def test_sampled_three_way_splits_of_the_kitchen_sink_page_give_the_one_piece_ou
     assert differing == []
 
 
+# Thousands of whole-page rewrites: on a loaded machine past the default 120 s.
+@pytest.mark.timeout(600)
 def test_byte_by_byte_feeding_of_every_fixture_page_gives_the_one_piece_output() -> None:
     for name, page in PAGES.items():
         cuts = range(1, len(page))
