@@ -392,3 +392,40 @@ def test_tracker_url_is_found_whatever_its_spelling(url: str) -> None:
 )
 def test_lookalike_or_relative_url_is_not_a_tracker(url: str) -> None:
     assert url_category("script", url) is None
+
+
+# -- URLs kept across pages --------------------------------------------------------
+
+
+def test_an_absolute_url_needs_what_its_parsed_url_needs() -> None:
+    from asgi_consent.urls import parse_url
+
+    for text in (
+        "https://www.googletagmanager.com/gtag/js?id=G-1",
+        "https://connect.facebook.net/en_US/fbevents.js",
+        "https://www.youtube.com/embed/x",
+        "https://static.example.org/a.png",
+    ):
+        url = parse_url(text)
+        assert url is not None
+        for host_only in (False, True):
+            expected = RULES.needs(url, host_only=host_only)
+            assert RULES.absolute_needs(text, host_only=host_only) == expected
+            assert RULES.absolute_needs(text, host_only=host_only) == expected  # remembered
+
+
+def test_an_absolute_url_the_browser_refuses_needs_no_answer_from_the_rules() -> None:
+    assert RULES.absolute_needs("https://www.facebook.com:99999/tr") is None  # bad port
+    assert RULES.absolute_needs("https://exa mple.com/") is None
+
+
+def test_a_tracker_url_is_held_back_on_every_page_the_rules_serve() -> None:
+    # The second page reads the URL's verdict from the rules, not from a page memo.
+    for _ in range(2):
+        plan = RewritePlan(granted=frozenset(), blocked=EVERY_CATEGORY, rules=RULES)
+        page = b'<img src="https://www.facebook.com/tr?id=1&amp;ev=PageView">'
+        out = HtmlRewriter(plan).rewrite_all(page)
+        assert out == (
+            b'<img data-consent="marketing"'
+            b' data-consent-src="https://www.facebook.com/tr?id=1&amp;ev=PageView">'
+        )

@@ -84,7 +84,6 @@ class Context:
     verdicts: Memo[str, Verdict] = field(default_factory=_verdicts)
     host_verdicts: Memo[str, Verdict] = field(default_factory=_verdicts)
     verdicts_for: tuple[Url | None, Url | None] = (None, None)
-    known_hosts: Memo[str, bool] = field(default_factory=lambda: Memo(size=256, longest=253))
 
     @property
     def base_url(self) -> Url | None:
@@ -93,16 +92,20 @@ class Context:
 
 def url_categories(value: str, ctx: Context, *, host_only: bool = False) -> set[str]:
     """The categories one URL (attribute text, already decoded) needs."""
-    if ctx.skip_relative and (_PLAIN_RELATIVE.match(value) or is_relative(value)):
-        return set()  # a path on this site, which no entry names
     plain = _PLAIN_ORIGIN.match(value)
-    if plain is not None and not ctx.known_hosts.get(plain.group(1), ctx.rules.knows_host):
-        return set()  # a host no entry names, whatever the base and the path
-    if ctx.verdicts_for[0] is not ctx.base or ctx.verdicts_for[1] is not ctx.document_url:
-        ctx.verdicts_for = (ctx.base, ctx.document_url)  # a <base href> moved every URL
-        ctx.verdicts, ctx.host_verdicts = _verdicts(), _verdicts()
-    memo = ctx.host_verdicts if host_only else ctx.verdicts
-    found, provider = memo.get(value, lambda text: _verdict(text, ctx, host_only))
+    if plain is not None:  # no base can move it
+        if not ctx.rules.knows_host(plain.group(1)):
+            return set()  # a host no entry names, whatever the path
+        needs = ctx.rules.absolute_needs(value, host_only=host_only)
+        found, provider = needs if needs is not None else (ctx.every_category, None)
+    elif ctx.skip_relative and (_PLAIN_RELATIVE.match(value) or is_relative(value)):
+        return set()  # a path on this site, which no entry names
+    else:
+        if ctx.verdicts_for[0] is not ctx.base or ctx.verdicts_for[1] is not ctx.document_url:
+            ctx.verdicts_for = (ctx.base, ctx.document_url)  # a <base href> moved every URL
+            ctx.verdicts, ctx.host_verdicts = _verdicts(), _verdicts()
+        memo = ctx.host_verdicts if host_only else ctx.verdicts
+        found, provider = memo.get(value, lambda text: _verdict(text, ctx, host_only))
     if provider is not None:
         ctx.provider = provider
     return set(found)
@@ -120,24 +123,21 @@ def _verdict(value: str, ctx: Context, host_only: bool) -> Verdict:
 
 def _resolved_categories(
     value: str, base: Url | None, ctx: Context, host_only: bool
-) -> tuple[set[str], str | None]:
+) -> tuple[frozenset[str], str | None]:
     url = parse_url(value, base)
     if url is None:
         # Refused by the browser, or a host we cannot read (a code point newer than our
         # Unicode tables): either way we cannot say it is safe.
-        return (set(ctx.every_category) if value.strip(_SPACES) else set()), None
+        return (ctx.every_category if value.strip(_SPACES) else frozenset()), None
     if url.scheme == "javascript":
         code = unquote(url.path + ("?" + url.query if url.query is not None else ""))
-        return set(ctx.rules.inline_categories(code.encode("utf-8", "replace"))), None
+        return frozenset(ctx.rules.inline_categories(code.encode("utf-8", "replace"))), None
     if url.scheme == "data":  # a script, stylesheet or document in the URL itself
         parts = data_url_parts(url.href())
         if parts is None:
-            return set(ctx.every_category), None
-        return set(ctx.rules.inline_categories(parts[1])), None
-    found = ctx.rules.match_host(url) if host_only else ctx.rules.match_url(url)
-    if found is None:
-        return set(ctx.rules.host_categories(url)), None
-    return {found.category}, found.provider
+            return ctx.every_category, None
+        return frozenset(ctx.rules.inline_categories(parts[1])), None
+    return ctx.rules.needs(url, host_only=host_only)
 
 
 def value_categories(kind: int, value: str, ctx: Context, rel: str = "") -> set[str]:

@@ -16,6 +16,7 @@ from .trackers import CATALOGUE, Tracker
 from .urls import Url, absolute_url, match_parts, parse_url
 
 URL_KINDS = ("script", "iframe", "pixel")
+UrlNeeds = tuple[frozenset[str], str | None]  # categories, and the provider matched
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +132,31 @@ class TrackerRules:
         # Inline script body -> the categories of its markers: snippets repeat on every
         # page; big or per-request bodies are not kept.
         self._inline: Memo[bytes, tuple[str, ...]] = Memo(size=1024, longest=2048)
+        # Hosts and absolute URLs repeat on every page a site serves: kept across pages.
+        self._known_hosts: Memo[str, bool] = Memo(size=1024, longest=253)
+        self._absolute: Memo[str, UrlNeeds | None] = Memo(size=1024, longest=256)
+        self._absolute_hosts: Memo[str, UrlNeeds | None] = Memo(size=256, longest=256)
         self._cookie_exact = exact
         self._cookie_prefixes = tuple(prefixes)
+
+    def needs(self, url: Url, *, host_only: bool = False) -> UrlNeeds:
+        """The categories a parsed URL needs and the provider it matched: the first
+        entry that matches it (by host alone with `host_only`, for preconnect hints),
+        else every category with an entry on its host."""
+        found = self.match_host(url) if host_only else self.match_url(url)
+        if found is None:
+            return self.host_categories(url), None
+        return frozenset({found.category}), found.provider
+
+    def absolute_needs(self, text: str, *, host_only: bool = False) -> UrlNeeds | None:
+        """`needs()` of an absolute URL as written, parsed without a base; None when the
+        browser would refuse it. Only for URLs that no base can move ("https://host/x")."""
+        memo = self._absolute_hosts if host_only else self._absolute
+        return memo.get(text, lambda text: self._absolute_needs(text, host_only))
+
+    def _absolute_needs(self, text: str, host_only: bool) -> UrlNeeds | None:
+        url = parse_url(text)
+        return None if url is None else self.needs(url, host_only=host_only)
 
     def match_url(self, url: Url) -> Match | None:
         """The tracker a parsed URL belongs to (any kind of element), or None."""
@@ -179,6 +203,9 @@ class TrackerRules:
         """Whether any entry names `host` or a parent of it (first-party entries)."""
         if not host:
             return False
+        return self._known_hosts.get(host, self._knows_host)
+
+    def _knows_host(self, host: str) -> bool:
         return any(table.lookup(host, "", any_path=True) for table in self._tables.values())
 
     def inline_categories(self, body: bytes) -> tuple[str, ...]:
