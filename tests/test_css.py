@@ -3,12 +3,14 @@ escapes decoded, comments skipped, and nothing a browser could fetch left out.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from asgi_consent import css as css_module
 from asgi_consent.css import css_urls
 from helpers import fastest_in_turns
 
@@ -122,9 +124,59 @@ def test_any_text_is_read_without_error(text: str) -> None:
     assert isinstance(css_urls(text), list)
 
 
+# The reading one token at a time (what css_urls() steps over in one match: characters
+# that start no token, and names not followed by "("), kept as the reference.
+_REFERENCE_TOKEN = re.compile(
+    r"""/\*.*?(?:\*/|\Z)"""
+    r"""|"((?:[^"\\\n]|\\.)*+)"?"""
+    r"""|'((?:[^'\\\n]|\\.)*+)'?"""
+    r"""|((?:[-\w\u0080-\U0010ffff]|\\(?:[0-9a-fA-F]{1,6}[ \t\n]?|[^\n0-9a-fA-F]))++)(\()?""",
+    re.DOTALL,
+)
+
+
+def reference_css_urls(text: str) -> list[str]:
+    text = re.sub(r"\r\n?|\f", "\n", text).replace("\x00", "\ufffd")
+    urls: list[str] = []
+    at = 0
+    while (token := _REFERENCE_TOKEN.search(text, at)) is not None:
+        at = token.end()
+        double, single, name, paren = token.groups()
+        if double is not None or single is not None:
+            urls.append(css_module._unescape(double if double is not None else single))
+        elif paren and css_module._unescape(name).lower() == "url":
+            start = at
+            while start < len(text) and text[start] in " \t\n":
+                start += 1
+            if text[start : start + 1] in ('"', "'"):
+                continue
+            body = re.compile(r"((?:[^)\\]|\\.)*+)\)?", re.DOTALL).match(text, start)
+            assert body is not None
+            at = body.end()
+            urls.append(css_module._unescape(body.group(1).rstrip(" \t\n")))
+    return urls
+
+
+CSS_PIECES = [
+    *"urlURL()\"'/*\\\n\r\f \taf7-_:;{}\x00é",
+    "url(", "\\75 ", "/*", "*/", "var(", "\\\n", "\\\"", "\U0001f600", "2e",
+]  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(CSS_PIECES), max_size=40))
+def test_stepping_over_what_yields_nothing_finds_what_the_token_reading_finds(
+    pieces: list[str],
+) -> None:
+    text = "".join(pieces)
+    assert css_urls(text) == reference_css_urls(text)
+
+
 @pytest.mark.parametrize(
     "make",
     [
+        lambda n: "a(" * n,
+        lambda n: "a b/" * n,
         lambda n: "/*" * n,
         lambda n: "url(" * n,
         lambda n: '"\\' * n,

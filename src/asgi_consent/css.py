@@ -13,11 +13,16 @@ from __future__ import annotations
 import re
 
 _NEWLINES = re.compile(r"\r\n?|\f")
+_NAME = r"(?:[-\w\u0080-\U0010ffff]|\\(?:[0-9a-fA-F]{1,6}[ \t\n]?|[^\n0-9a-fA-F]))++"
+# What yields nothing, stepped over in one match: characters that start no token (a "/"
+# that opens no comment, a "\\" that starts no escape), and names not followed by "(".
+_NOTHING = r"""(?:[^"'/\\\w\u0080-\U0010ffff-]++|/(?!\*)|\\(?=\n|\Z)|""" + _NAME + r"(?!\())*+"
 _TOKEN = re.compile(
-    r"""/\*.*?(?:\*/|\Z)"""  # a comment; an unterminated one runs to the end
+    _NOTHING
+    + r"""(?:/\*.*?(?:\*/|\Z)"""  # a comment; an unterminated one runs to the end
     r"""|"((?:[^"\\\n]|\\.)*+)"?"""  # a string ends at its quote, a raw newline or the end
     r"""|'((?:[^'\\\n]|\\.)*+)'?"""
-    r"""|((?:[-\w\u0080-\U0010ffff]|\\(?:[0-9a-fA-F]{1,6}[ \t\n]?|[^\n0-9a-fA-F]))++)(\()?""",
+    r"""|(""" + _NAME + r""")(\())""",  # a function: its name and "("
     re.DOTALL,
 )
 _URL_BODY = re.compile(r"((?:[^)\\]|\\.)*+)\)?", re.DOTALL)
@@ -32,13 +37,15 @@ def css_urls(text: str) -> list[str]:
     Example: css_urls(r'@import "a.css"; b { background: \75 rl( x.png ) }')
     == ["a.css", "x.png"].
     """
+    if "(" not in text and '"' not in text and "'" not in text:
+        return []  # no string and no url(: an escaped quote or "(" would be part of a name
     if "\r" in text or "\f" in text:
         text = _NEWLINES.sub("\n", text)
     text = text.replace("\x00", "\ufffd")
     urls: list[str] = []
     at = 0
     while True:
-        token = _TOKEN.search(text, at)
+        token = _TOKEN.match(text, at)
         if token is None:
             return urls
         at = token.end()
