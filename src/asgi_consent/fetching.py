@@ -24,6 +24,8 @@ from .fetchtable import (
     URL,
     URL_LIST,
     attribute_kind,
+    is_plain,
+    plain_kinds,
 )
 from .memo import Memo
 from .rules import TrackerRules
@@ -145,13 +147,13 @@ def value_categories(kind: int, value: str, ctx: Context, rel: str = "") -> set[
     if kind == URL:
         return url_categories(value, ctx)
     if kind == SRCSET:
-        return _union(url_categories(u, ctx) for u in srcset_urls(value))
+        return _union_of_urls(srcset_urls(value), ctx)
     if kind == CSS:
-        return _union(url_categories(u, ctx) for u in css_urls(value))
+        return _union_of_urls(css_urls(value), ctx)
     if kind == HANDLER:
         return set(ctx.rules.inline_categories(value.encode("utf-8", "replace")))
     if kind == URL_LIST:  # space-separated (ping), or ";" (an animation's values)
-        return _union(url_categories(u, ctx) for u in value.replace(";", " ").split())
+        return _union_of_urls(value.replace(";", " ").split(), ctx)
     if kind == LINK:
         return url_categories(value, ctx, host_only=bool(_CONNECT_RELS & set(rel.split())))
     if kind == REFRESH:
@@ -183,10 +185,10 @@ def _frame_categories(value: str, ctx: Context) -> set[str]:
     return found
 
 
-def _union(parts: Iterable[set[str]]) -> set[str]:
+def _union_of_urls(urls: Iterable[str], ctx: Context) -> set[str]:
     out: set[str] = set()
-    for part in parts:
-        out |= part
+    for url in urls:
+        out |= url_categories(url, ctx)
     return out
 
 
@@ -264,16 +266,23 @@ def tag_needs(tag: Tag, buf: bytes, ctx: Context) -> tuple[set[str], list[Attrib
     needed: set[str] = set()
     live: list[Attribute] = []
     attrs = tag.attributes(buf)
-    name = tag.name
+    kinds = plain_kinds(tag.name, tag.foreign)
     for attr in attrs:
-        kind = attribute_kind(name, attr.name, tag.foreign)
+        kind = kinds.get(attr.name)
         if kind is None:
+            if is_plain(attr.name):
+                continue  # most attributes: class, alt, width, ...
+            kind = attribute_kind(tag.name, attr.name, tag.foreign)
+            if kind is None:
+                continue
+        if kind == URL:
+            found = url_categories(decode(attr.value, ctx), ctx)
+        elif kind == REFRESH and not _is_refresh(attrs, ctx):
             continue
-        if kind == REFRESH and not _is_refresh(attrs, ctx):
-            continue
-        # every rel, not the first only: Chromium's preload scanner reads the last one
-        rel = _rel(attrs, ctx) if kind == LINK else ""
-        found = value_categories(kind, decode(attr.value, ctx), ctx, rel)
+        else:
+            # every rel, not the first only: Chromium's preload scanner reads the last one
+            rel = _rel(attrs, ctx) if kind == LINK else ""
+            found = value_categories(kind, decode(attr.value, ctx), ctx, rel)
         needed |= found
         if not attr.name.startswith(PREFIX) and (found or kind not in (CSS, HANDLER)):
             live.append(attr)
@@ -302,7 +311,7 @@ def content_needs(tag: Tag, buf: bytes, ctx: Context) -> set[str]:
     )
     if tag.name == b"script":
         return set(ctx.rules.inline_categories(text.encode("utf-8", "replace")))
-    return _union(url_categories(u, ctx) for u in css_urls(text))
+    return _union_of_urls(css_urls(text), ctx)
 
 
 def content_span(tag: Tag, buf: bytes) -> tuple[int, int] | None:

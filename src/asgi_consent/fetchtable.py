@@ -65,11 +65,25 @@ STASHED_CSS = b"data-consent-css"
 
 def attribute_kind(tag_name: bytes, attribute: bytes, foreign: bool) -> int | None:
     """How `attribute` of `tag_name` fetches, or None if it does not."""
-    if b":" not in attribute and not attribute.startswith((b"on", PREFIX)):
-        # most names: one lookup in the tables merged below (the same answers)
-        tables = _FOREIGN_KINDS if foreign else _HTML_KINDS
-        return tables.get(tag_name, tables[b""]).get(attribute)
+    if is_plain(attribute):
+        return plain_kinds(tag_name, foreign).get(attribute)
     return _attribute_kind(tag_name, attribute, foreign)
+
+
+def plain_kinds(tag_name: bytes, foreign: bool) -> dict[bytes, int]:
+    """`attribute_kind` of `tag_name` for every name that fetches and `is_plain`, in
+    one dict (the tables merged below): a plain name missing from it does not fetch."""
+    tables = _FOREIGN_KINDS if foreign else _HTML_KINDS
+    found = tables.get(tag_name)
+    return tables[b""] if found is None else found
+
+
+def is_plain(attribute: bytes) -> bool:
+    """Read by its name alone: no XML prefix, no handler, none of our renamed ones."""
+    return b":" not in attribute and not attribute.startswith(_NOT_PLAIN)
+
+
+_NOT_PLAIN = (b"on", PREFIX)
 
 
 def _attribute_kind(tag_name: bytes, attribute: bytes, foreign: bool) -> int | None:
@@ -93,7 +107,7 @@ def _attribute_kind(tag_name: bytes, attribute: bytes, foreign: bool) -> int | N
     return ANY_ELEMENT.get(attribute)
 
 
-def _merged(foreign: bool) -> dict[bytes, dict[bytes, int | None]]:
+def _merged(foreign: bool) -> dict[bytes, dict[bytes, int]]:
     """`_attribute_kind` for every name the tables know, per element (b"": any other
     element); a name in none of them does not fetch."""
     names = set(ANY_ELEMENT) | set(FOREIGN_ELEMENT)

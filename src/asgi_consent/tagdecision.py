@@ -74,10 +74,11 @@ def decide_start_tag(
     needed, live = tag_needs(tag, buf, ctx)
     if extra:
         needed |= extra
-    if _reads_content(tag, attrs, buf, ctx):
+    if typed and _reads_content(tag, attrs, buf, ctx):
         needed |= content_needs(tag, buf, ctx)
     claimed = page_mark(attrs, ctx, script=script)
-    required = (needed | claimed) - {NECESSARY}
+    required = needed | claimed
+    required.discard(NECESSARY)
     if not required and state != MARKED:
         return None
     refused = {c for c in required if plan.refuses(c)}
