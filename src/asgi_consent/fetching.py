@@ -18,13 +18,13 @@ from .fetchtable import (
     DOCUMENT,
     HANDLER,
     LINK,
+    NOT_PLAIN,
     PREFIX,
     REFRESH,
     SRCSET,
     URL,
     URL_LIST,
     attribute_kind,
-    is_plain,
     plain_kinds,
 )
 from .memo import Memo
@@ -270,8 +270,9 @@ def tag_needs(tag: Tag, buf: bytes, ctx: Context) -> tuple[set[str], list[Attrib
     for attr in attrs:
         kind = kinds.get(attr.name)
         if kind is None:
-            if is_plain(attr.name):
-                continue  # most attributes: class, alt, width, ...
+            # most attributes (class, alt, width, ...): plain names that do not fetch
+            if b":" not in attr.name and not attr.name.startswith(NOT_PLAIN):
+                continue
             kind = attribute_kind(tag.name, attr.name, tag.foreign)
             if kind is None:
                 continue

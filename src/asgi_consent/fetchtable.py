@@ -80,10 +80,10 @@ def plain_kinds(tag_name: bytes, foreign: bool) -> dict[bytes, int]:
 
 def is_plain(attribute: bytes) -> bool:
     """Read by its name alone: no XML prefix, no handler, none of our renamed ones."""
-    return b":" not in attribute and not attribute.startswith(_NOT_PLAIN)
+    return b":" not in attribute and not attribute.startswith(NOT_PLAIN)
 
 
-_NOT_PLAIN = (b"on", PREFIX)
+NOT_PLAIN = (b"on", PREFIX)  # the starts of names that are not plain (and ":" anywhere)
 
 
 def _attribute_kind(tag_name: bytes, attribute: bytes, foreign: bool) -> int | None:

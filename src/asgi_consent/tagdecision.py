@@ -27,7 +27,7 @@ from .fetching import (
     tag_needs,
     url_categories,
 )
-from .fetchtable import ELEMENT_ATTRIBUTES, PREFIX, attribute_kind
+from .fetchtable import ELEMENT_ATTRIBUTES, NOT_PLAIN, PREFIX, attribute_kind, plain_kinds
 from .tags import Attribute, Tag, attribute
 from .urls import parse_url
 
@@ -63,7 +63,7 @@ def decide_start_tag(
     """The edits for one start tag, or None when it stays as it is."""
     if tag.name == b"base" and not tag.foreign:
         return _base(tag, buf, ctx, plan)
-    if not tag.foreign and tag.name not in _TABLE_NAMES and not _may_fetch(buf, tag):
+    if tag.name not in _TABLE_NAMES and not _may_fetch(buf, tag):
         return None
     attrs = tag.attributes(buf)
     script = tag.name == b"script"
@@ -224,12 +224,21 @@ def note_base(tag: Tag, buf: bytes, ctx: Context) -> None:
 
 
 _TABLE_NAMES = frozenset(ELEMENT_ATTRIBUTES) | {b"style"}  # style: its content fetches
-_GENERIC = re.compile(rb"[\t\n\f\r /\"'](?:on|style|attributionsrc|data-consent-)", re.I)
+_BEFORE_NAME = rb"[\t\n\f\r /\"']"  # what an attribute's name comes after in a tag
+_GENERIC = re.compile(_BEFORE_NAME + rb"(?:on|style|attributionsrc|data-consent-)", re.I)
+# In SVG and MathML, every name that fetches on any element, a handler, a name with a
+# prefix ("xlink:href", "l:href"), or ours (data-consent claims categories): the starts
+# of the names that make the whole decision below read a tag; ":" anywhere is enough.
+_FOREIGN_NAMES = sorted({*plain_kinds(b"", foreign=True), *NOT_PLAIN, b"data-consent"})
+_FOREIGN_GENERIC = re.compile(
+    _BEFORE_NAME + rb"(?:" + b"|".join(map(re.escape, _FOREIGN_NAMES)) + rb")|:", re.I
+)
 
 
 def _may_fetch(buf: bytes, tag: Tag) -> bool:
     """A cheap first look: could any attribute of this tag fetch (style, on*, ...)?"""
-    return _GENERIC.search(buf, tag.name_end, tag.end) is not None
+    generic = _FOREIGN_GENERIC if tag.foreign else _GENERIC
+    return generic.search(buf, tag.name_end, tag.end) is not None
 
 
 def held_unread(name: bytes, every: frozenset[str]) -> bytes:
