@@ -380,6 +380,12 @@ def test_srcset_candidates_follow_the_html_algorithm() -> None:
     assert srcset_urls(" , ") == []
 
 
+@given(st.lists(st.sampled_from([*"ab ()\t\n\f\r\x0b\xa0", "x.png", " 2x", "1.5x"])).map("".join))
+def test_a_srcset_of_one_candidate_reads_as_the_candidate_loop_reads_it(value: str) -> None:
+    # with a comma after it, the value takes the loop over candidates (no fast path)
+    assert srcset_urls(value) == srcset_urls(value + ",")
+
+
 @pytest.mark.parametrize(
     ("content", "url"),
     [

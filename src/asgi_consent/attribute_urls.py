@@ -26,6 +26,9 @@ def srcset_urls(value: str) -> list[str]:
 
     Example: srcset_urls("a.png 1x, b,c.png 2x,d.png") == ["a.png", "b,c.png", "d.png"].
     """
+    if "," not in value:  # one candidate: its URL, and descriptors to the end
+        first = _CANDIDATE_URL.match(value)
+        return [first.group(1)] if first is not None and first.group(1) else []
     urls: list[str] = []
     at = 0
     while True:

@@ -194,15 +194,19 @@ class TreeModel:
         fell to where it fell below 0: as opened() or closed() of each tag in turn (an
         end tag with no element of its name open closes nothing: "</p><p>" leaves one
         open). Past the name limit, only the names the run leaves fewer of count."""
-        room = len(self.open) < _NAME_LIMIT
         counts_open = self.open
-        for name, n in (*counts.items(), *((name, 0) for name in lows if name not in counts)):
+        room = len(counts_open) < _NAME_LIMIT
+        for name, n in counts.items():
             if room or n < 0:
-                left = n + max(counts_open[name], -lows.get(name, 0))
+                left = n + max(counts_open.get(name, 0), -lows.get(name, 0))
                 if left > 0:
                     counts_open[name] = left
                 else:
                     counts_open.pop(name, None)
+        if room:  # the names the run left balanced, but only after falling below 0
+            for name, low in lows.items():
+                if name not in counts and -low > counts_open.get(name, 0):
+                    counts_open[name] = -low
 
     def opened(self, names: Iterable[bytes]) -> None:
         """Count start tags of HTML elements (names lower case; void ones are harmless)."""
