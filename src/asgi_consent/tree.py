@@ -210,8 +210,10 @@ class TreeModel:
 
     def opened(self, names: Iterable[bytes]) -> None:
         """Count start tags of HTML elements (names lower case; void ones are harmless)."""
-        if len(self.open) < _NAME_LIMIT:
-            self.open.update(names)
+        counts = self.open
+        if len(counts) < _NAME_LIMIT:
+            for name in names:  # (Counter.update costs more than this for a name or two)
+                counts[name] = counts.get(name, 0) + 1
 
     def closed(self, names: Iterable[bytes]) -> None:
         """Count end tags, each in turn: one with no element of its name open closes
