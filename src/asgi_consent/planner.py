@@ -22,7 +22,7 @@ from .cookie import NO_CHOICE, Consent
 from .fragments import fragment_request, return_path
 from .locales import choose_language
 from .memo import Memo
-from .mime import TURBO_STREAM, extract_mime_type
+from .mime import TURBO_STREAM, ContentTypes
 from .plan import Placeholder, RewritePlan
 from .rules import TrackerRules
 from .urls import Url, parse_url
@@ -46,8 +46,10 @@ class PagePlanner:
         rules: TrackerRules,
         banner: BannerRenderer,
         cacheable: CacheablePages | None = None,
+        content_types: ContentTypes | None = None,
     ) -> None:
         self._config = config
+        self._types = content_types or ContentTypes()
         self._cacheable = cacheable  # with `cacheable_html`: the same page for everyone
         self._rules = rules
         self._banner = banner
@@ -65,7 +67,7 @@ class PagePlanner:
             consent = NO_CHOICE
         granted = consent.categories  # `necessary` even before a choice
         blocked = self._categories - granted
-        mime = extract_mime_type([value for key, value in headers if key == b"content-type"])
+        mime = self._types.of([value for key, value in headers if key == b"content-type"])
         fragment = fragment_request(scope["headers"]) or (
             mime is not None and mime.essence == TURBO_STREAM
         )
@@ -95,8 +97,8 @@ class PagePlanner:
             document_url=self._documents.get(document_text(scope), _parsed_document),
             fragment=fragment,
             xml=mime is not None and mime.essence == _XHTML,
-            encoding=sent_encoding(headers),
-            cross_origin_insertion=absolute_insertion(before_body_end, scope, self._prefix),
+            encoding=sent_encoding(mime),
+            pin=insertion_pin(scope, self._prefix),
         )
 
     def language(self, scope: Scope) -> str:
@@ -169,13 +171,14 @@ def page_path(scope: Scope) -> str:
         return "/"
 
 
-def absolute_insertion(insertion: bytes, scope: Scope, prefix: str) -> bytes:
-    """Our insertion with its URLs pinned to this host, for a page whose <base href>
-    names another one (relative URLs would follow it)."""
+def insertion_pin(scope: Scope, prefix: str) -> tuple[bytes, bytes] | None:
+    """How our insertion's URLs are pinned to this host (`RewritePlan.pin`), for a page
+    whose <base href> names another one (relative URLs would follow it)."""
     host = next((v for k, v in scope["headers"] if k == b"host"), b"")
     if not host or any(c in host for c in b'"<>\\/ '):
-        return b""
-    return insertion.replace(b'="' + prefix.encode(), b'="//' + host + prefix.encode())
+        return None
+    ours = prefix.encode()
+    return b'="' + ours, b'="//' + host + ours
 
 
 def csp_nonce(headers: Headers) -> str | None:
