@@ -29,6 +29,9 @@ class RewritePlan:
     fragment: bool = False  # the request says so (htmx, Turbo, Unpoly)
     xml: bool = False
     encoding: str = "utf-8"
+    # Whether a tracker entry names the page's own host (None: the rewriter asks the
+    # rules); where none does, relative URLs stay on a host we need not look at.
+    document_host_known: bool | None = None
     # Our URLs as written in the insertion, and pinned to this host: for a page whose
     # <base href> names another one (relative URLs would follow it). None: no usable host.
     pin: tuple[bytes, bytes] | None = None

@@ -57,8 +57,11 @@ class PagePlanner:
         self._categories = frozenset(config.category_names)
         # Real Accept-Language headers are short; a visitor may send megabytes.
         self._languages: Memo[bytes, str] = Memo(size=1024, longest=256)
-        # The page's own URL, parsed (a browser's URL parser, in Python: ~15 µs).
-        self._documents: Memo[str, Url | None] = Memo(size=1024, longest=512)
+        # The page's own URL, parsed (a browser's URL parser, in Python: ~15 µs), and
+        # whether a tracker entry names its host.
+        self._documents: Memo[str, tuple[Url | None, bool | None]] = Memo(
+            size=1024, longest=512
+        )
 
     def plan(self, scope: Scope, consent: Consent, headers: Headers) -> RewritePlan:
         """What to do to one HTML page (response `headers`) for this visitor."""
@@ -86,6 +89,7 @@ class PagePlanner:
         else:
             before_body_end = self._insertion(scope, consent, language, next_path, nonce)
             head_start = self._banner.head.scripts(granted, nonce, guard)
+        document, host_known = self._documents.get(document_text(scope), self._document)
         return RewritePlan(
             granted=granted,
             blocked=blocked,
@@ -94,7 +98,8 @@ class PagePlanner:
             head_start=head_start,
             placeholder=self._placeholder(language) if blocked else None,
             page_path=next_path,
-            document_url=self._documents.get(document_text(scope), _parsed_document),
+            document_url=document,
+            document_host_known=host_known,
             fragment=fragment,
             xml=mime is not None and mime.essence == _XHTML,
             encoding=sent_encoding(mime),
@@ -132,6 +137,10 @@ class PagePlanner:
         return self._banner.banner(
             language, next_path=next_path, gpc=gpc, nonce=nonce, granted=consent.categories
         )
+
+    def _document(self, text: str) -> tuple[Url | None, bool | None]:
+        url = _parsed_document(text)
+        return url, (self._rules.knows_host(url.host) if url is not None else None)
 
     def _placeholder(self, language: str) -> Placeholder:
         banner = self._banner
