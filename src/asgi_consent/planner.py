@@ -74,7 +74,8 @@ class PagePlanner:
         fragment = fragment_request(scope["headers"]) or (
             mime is not None and mime.essence == TURBO_STREAM
         )
-        next_path = (fragment and return_path(scope, cfg.trusted_origins)) or page_path(scope)
+        own_path = page_path(scope)
+        next_path = (fragment and return_path(scope, cfg.trusted_origins)) or own_path
         language = cfg.default_language
         if not consent.decided or cfg.settings_button or blocked:
             language = self.language(scope)
@@ -89,7 +90,9 @@ class PagePlanner:
         else:
             before_body_end = self._insertion(scope, consent, language, next_path, nonce)
             head_start = self._banner.head.scripts(granted, nonce, guard)
-        document, host_known = self._documents.get(document_text(scope), self._document)
+        document, host_known = self._documents.get(
+            document_text(scope, own_path), self._document
+        )
         return RewritePlan(
             granted=granted,
             blocked=blocked,
@@ -158,11 +161,13 @@ def document_url(scope: Scope) -> Url | None:
     return _parsed_document(document_text(scope))
 
 
-def document_text(scope: Scope) -> str:
-    """The page's own URL as text ("" without a Host header)."""
+def document_text(scope: Scope, path: str | None = None) -> str:
+    """The page's own URL as text ("" without a Host header); `path`: its `page_path`."""
     host = next((v for k, v in scope["headers"] if k == b"host"), b"")
+    if not host:
+        return ""
     scheme = scope.get("scheme", "http")
-    return f"{scheme}://{host.decode('latin-1')}{page_path(scope)}" if host else ""
+    return f"{scheme}://{host.decode('latin-1')}{path or page_path(scope)}"
 
 
 def _parsed_document(text: str) -> Url | None:
