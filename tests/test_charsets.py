@@ -18,6 +18,7 @@ from asgi_consent.charsets import (
     python_codec,
     sent_encoding,
 )
+from asgi_consent.mime import extract_mime_type
 from asgi_consent.transcoding import Iso2022JpDecoder, Transcoder
 from helpers import body_of, make_scope, run_asgi, wrap
 
@@ -384,5 +385,7 @@ def test_every_encoding_but_replacement_has_a_python_codec() -> None:
 
 
 def test_the_encoding_a_settled_page_is_read_in_comes_from_its_content_type() -> None:
-    assert sent_encoding([(b"content-type", b"text/html; charset=Shift_JIS")]) == "cp932"
-    assert sent_encoding([(b"content-type", b"text/html; charset=utf-8")]) == "utf-8"
+    assert sent_encoding(extract_mime_type([b"text/html; charset=Shift_JIS"])) == "cp932"
+    assert sent_encoding(extract_mime_type([b"text/html; charset=utf-8"])) == "utf-8"
+    assert sent_encoding(extract_mime_type([b"text/html"])) == "utf-8"
+    assert sent_encoding(None) == "utf-8"

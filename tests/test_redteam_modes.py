@@ -156,7 +156,7 @@ def our_urls(body: bytes) -> set[str]:
 
 
 async def test_redteam_the_request_host_is_pinned_into_a_shared_page() -> None:
-    """`absolute_insertion` pins our URLs to the request's Host when the page has a
+    """`insertion_pin` pins our URLs to the request's Host when the page has a
     <base href> elsewhere. Under `cacheable_html` that page is public, same ETag, no
     Vary: one request with `Host: attacker.test` (the README's nginx: no server_name,
     `proxy_set_header Host $host`, key without the Host) is cached for everyone, and

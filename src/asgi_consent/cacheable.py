@@ -220,7 +220,7 @@ def _key(plan: RewritePlan, body: bytes) -> tuple[object, ...]:
         body,
         plan.head_start,
         plan.before_body_end,
-        plan.cross_origin_insertion,
+        plan.pin,
         plan.page_path,
         url,
         plan.fragment,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .mime import extract_mime_type, sniffs_as_html, with_charset
+from .mime import ContentTypes, MimeType, extract_mime_type, sniffs_as_html, with_charset
 from .transcoding import Transcoder as Transcoder
 
 # The Encoding standard's label table (encoding.spec.whatwg.org/encodings.json): each
@@ -109,8 +109,12 @@ def body_encoding(content_type: bytes, first_bytes: bytes) -> tuple[str, bool]:
     >>> body_encoding(b"text/html; charset=utf-8", b"\\xff\\xfe<\\x00")
     ('UTF-16LE', True)
     """
+    return _body_encoding(extract_mime_type([content_type]) if content_type else None, first_bytes)
+
+
+def _body_encoding(mime: MimeType | None, first_bytes: bytes) -> tuple[str, bool]:
+    """`body_encoding`, given the MIME type extracted from the Content-Type."""
     encoding = bom_encoding(first_bytes)
-    mime = extract_mime_type([content_type]) if content_type else None
     if encoding is None and mime is not None and "charset" in mime.parameters:
         encoding = encoding_for_label(mime.parameters["charset"])
     if encoding is None:
@@ -123,7 +127,12 @@ def body_encoding(content_type: bytes, first_bytes: bytes) -> tuple[str, bool]:
 
 
 def page_charset(
-    headers: list[tuple[bytes, bytes]], first_bytes: bytes, *, sniff: bool, complete: bool
+    headers: list[tuple[bytes, bytes]],
+    first_bytes: bytes,
+    *,
+    sniff: bool,
+    complete: bool,
+    types: ContentTypes | None = None,
 ) -> tuple[bytes | None, Transcoder | None] | None:
     """How to send a page we may rewrite, from its headers and first body bytes.
 
@@ -132,17 +141,18 @@ def page_charset(
     Otherwise (a Content-Type to write, or None to keep the app's; a `Transcoder` to
     UTF-8, or None). The Content-Type names the charset we read the page in whenever
     the app's does not, so the browser cannot guess another one (a `<meta>` further
-    down, or its own detection) and read markup we did not.
+    down, or its own detection) and read markup we did not. `types` remembers what
+    Content-Type values mean, if given.
     """
     if sniff and not sniffs_as_html(first_bytes, complete=complete):
         return None
     values = [value for key, value in headers if key == b"content-type"]
-    encoding, transcode = body_encoding(b", ".join(values), first_bytes)
+    mime = types.of(values) if types is not None else extract_mime_type(values)
+    encoding, transcode = _body_encoding(mime, first_bytes)
     if encoding == "replacement":
         return None
     target = "UTF-8" if transcode else encoding
-    mime = None if sniff else extract_mime_type(values)
-    declared = mime.parameters.get("charset") if mime is not None else None
+    declared = mime.parameters.get("charset") if mime is not None and not sniff else None
     # A page that names no encoding is pinned to the one we read it in (windows-1252 for
     # HTML): the browser's own default, and a header wins over a <meta charset> that
     # Chromium would still honour past the 1024 bytes the standard's prescan reads.
@@ -175,10 +185,9 @@ def python_codec(encoding: str) -> str:
     return _PYTHON_CODECS.get(encoding, "utf-8")
 
 
-def sent_encoding(headers: list[tuple[bytes, bytes]]) -> str:
-    """The Python codec of a page the responder has settled (`page_charset` applied):
-    its Content-Type then names the encoding its bytes are in."""
-    mime = extract_mime_type([value for key, value in headers if key == b"content-type"])
+def sent_encoding(mime: MimeType | None) -> str:
+    """The Python codec of a page the responder has settled (`page_charset` applied),
+    given its MIME type: its charset then names the encoding its bytes are in."""
     label = mime.parameters.get("charset") if mime is not None else None
     return python_codec(encoding_for_label(label) or "UTF-8") if label else "utf-8"
 

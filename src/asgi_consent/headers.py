@@ -45,20 +45,47 @@ _NOT_ON_REWRITTEN_PAGES = frozenset({b"etag", b"accept-ranges", b"content-md5"})
 def edit_page_headers(start: Message, length: int | None) -> None:
     """Headers of a page we rewrite, edited in place: private caching (every
     Cache-Control merged into the first), no stale validators or CDN caching headers,
-    Content-Length only for a one-piece body, then Vary: Cookie. Repeated headers
-    (Set-Cookie) are kept."""
-    headers = MutableHeaders(scope=start)
-    _delete(headers, _NOT_ON_REWRITTEN_PAGES)
-    cache_control = headers.getlist("cache-control")
-    if cache_control:
-        headers["cache-control"] = _private(", ".join(cache_control))
-    if length is None:
-        del headers["content-length"]
-    headers.add_vary_header("Cookie")
-    if not cache_control:
-        headers.append("cache-control", "private")
-    if length is not None:  # in place of the app's, or last
-        headers["content-length"] = str(length)
+    Content-Length only for a one-piece body (in place of the app's, or last), then
+    Vary: Cookie (every Vary merged into the first). Repeated headers (Set-Cookie) are
+    kept. Names are lower case here (the header filter made them so)."""
+    headers: list[tuple[bytes, bytes]] = []
+    cache_control: list[bytes] = []
+    vary: list[bytes] = []
+    cache_at = vary_at = length_at = -1
+    for key, value in start["headers"]:
+        if key in _NOT_ON_REWRITTEN_PAGES:
+            continue
+        if key == b"cache-control":
+            cache_control.append(value)
+            if cache_at >= 0:
+                continue
+            cache_at = len(headers)
+        elif key == b"vary":
+            vary.append(value)
+            if vary_at >= 0:
+                continue
+            vary_at = len(headers)
+        elif key == b"content-length":
+            if length is None or length_at >= 0:
+                continue
+            length_at = len(headers)
+        headers.append((key, value))
+    if cache_at >= 0:
+        joined = b", ".join(cache_control).decode("latin-1")
+        headers[cache_at] = (b"cache-control", _private(joined).encode("latin-1"))
+    vary.append(b"Cookie")
+    if vary_at >= 0:
+        headers[vary_at] = (b"vary", b", ".join(vary))
+    else:
+        headers.append((b"vary", b"Cookie"))
+    if cache_at < 0:
+        headers.append((b"cache-control", b"private"))
+    if length is not None:
+        if length_at >= 0:
+            headers[length_at] = (b"content-length", str(length).encode("ascii"))
+        else:
+            headers.append((b"content-length", str(length).encode("ascii")))
+    start["headers"] = headers
 
 
 def private_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import MutableHeaders
@@ -33,6 +34,7 @@ PlanPage = Callable[[Scope, Consent, Headers], RewritePlan]
 ScanResponse = Callable[[str, int, Headers], tuple[str | None, bool]]
 RewriteWhole = Callable[[RewritePlan, bytes], bytes]
 EditHeaders = Callable[[Message, int | None], None]
+PageCharset = Callable[..., tuple[bytes | None, Transcoder | None] | None]  # page_charset
 
 
 class ConsentMiddleware:
@@ -73,18 +75,21 @@ class ConsentMiddleware:
         self.cacheable = (
             CacheablePages(config, self.assets, self.banner) if config.cacheable_html else None
         )
-        self.planner = PagePlanner(config, self.rules, self.banner, self.cacheable)
+        self.content_types = ContentTypes()
+        self.planner = PagePlanner(
+            config, self.rules, self.banner, self.cacheable, self.content_types
+        )
         self.headers = HeaderFilter(
             self.rules,
             self.codec.cookie_name,
             config.cookie_parent_domains,
             shared=config.cacheable_html,
         )
-        self.content_types = ContentTypes()
         self._prefix = config.endpoint_prefix
         # What each responder is given, bound once: a page's plan and a response's kind.
         self._plan = self.planner.plan
         self._scan = self.content_types.scan_response
+        self._charset: PageCharset = partial(page_charset, types=self.content_types)
         # A page's whole-body rewrite and header edits: per visitor, or the same for all.
         self._page: tuple[RewriteWhole, EditHeaders] = (
             (self.cacheable.rewrite_whole, self.cacheable.edit_headers)
@@ -128,7 +133,7 @@ class ConsentMiddleware:
         if self.cacheable is not None:  # If-None-Match with our ETags: the app's own
             scope, send = self.cacheable.conditional(scope, send)
         responder = _Responder(
-            scope, consent, send, self._scan, self._plan, self.headers, *self._page
+            scope, consent, send, self._scan, self._plan, self.headers, *self._page, self._charset
         )
         await self.app(scope, receive, responder.send)
 
@@ -157,7 +162,7 @@ class _Responder:
     __slots__ = (
         "_scope", "_consent", "_send", "_scan", "_plan", "_headers", "_state",
         "_start", "_sniff", "_held", "_rewriter", "_transcoder", "_rewrite_whole",
-        "_edit_headers",
+        "_edit_headers", "_charset",
     )  # fmt: skip
 
     def __init__(
@@ -170,6 +175,7 @@ class _Responder:
         headers: HeaderFilter,
         rewrite_whole: RewriteWhole = rewrite_whole,
         edit_headers: EditHeaders = edit_page_headers,
+        charset: PageCharset = page_charset,
     ) -> None:
         self._scope = scope
         self._consent = consent
@@ -179,6 +185,7 @@ class _Responder:
         self._headers = headers
         self._rewrite_whole = rewrite_whole
         self._edit_headers = edit_headers
+        self._charset = charset
         self._state = WAITING_START
         # Held while DECIDING: the start message, whether the page is only HTML if its
         # first bytes sniff as HTML, and first body bytes fewer than a byte order mark.
@@ -263,7 +270,7 @@ class _Responder:
             return
         if held:
             message = _body_message(body, more=more)
-        decided = page_charset(start["headers"], body, sniff=self._sniff, complete=not more)
+        decided = self._charset(start["headers"], body, sniff=self._sniff, complete=not more)
         self._state = PASSING
         if decided is None:
             # Not a page after all; but its headers were made as a page's, with our

@@ -179,6 +179,12 @@ class ContentTypes:
         """`scan_response`, with this memo."""
         return scan_response(method, status, headers, self._types)
 
+    def of(self, values: Sequence[bytes]) -> MimeType | None:
+        """`extract_mime_type(values)`, remembered: the page's type is asked again by the
+        charset decision and the plan."""
+        joined = values[0] if len(values) == 1 else b", ".join(values)
+        return self._types.get(joined, _extract_joined)
+
 
 def _extract_joined(joined: bytes) -> MimeType | None:
     """`extract_mime_type` of Content-Type values already joined with ", "."""

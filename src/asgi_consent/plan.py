@@ -29,7 +29,19 @@ class RewritePlan:
     fragment: bool = False  # the request says so (htmx, Turbo, Unpoly)
     xml: bool = False
     encoding: str = "utf-8"
-    cross_origin_insertion: bytes = b""  # our insertion when a <base> moves relative URLs
+    # Whether a tracker entry names the page's own host (None: the rewriter asks the
+    # rules); where none does, relative URLs stay on a host we need not look at.
+    document_host_known: bool | None = None
+    # Our URLs as written in the insertion, and pinned to this host: for a page whose
+    # <base href> names another one (relative URLs would follow it). None: no usable host.
+    pin: tuple[bytes, bytes] | None = None
+
+    @property
+    def cross_origin_insertion(self) -> bytes:
+        """Our insertion with its URLs pinned to this host (b"" if it cannot be)."""
+        if self.pin is None:
+            return b""
+        return self.before_body_end.replace(*self.pin)
 
     def refuses(self, category: str) -> bool:
         """Whether markup of `category` must be held back: any category not granted,

@@ -22,7 +22,7 @@ from .cookie import NO_CHOICE, Consent
 from .fragments import fragment_request, return_path
 from .locales import choose_language
 from .memo import Memo
-from .mime import TURBO_STREAM, extract_mime_type
+from .mime import TURBO_STREAM, ContentTypes
 from .plan import Placeholder, RewritePlan
 from .rules import TrackerRules
 from .urls import Url, parse_url
@@ -46,8 +46,10 @@ class PagePlanner:
         rules: TrackerRules,
         banner: BannerRenderer,
         cacheable: CacheablePages | None = None,
+        content_types: ContentTypes | None = None,
     ) -> None:
         self._config = config
+        self._types = content_types or ContentTypes()
         self._cacheable = cacheable  # with `cacheable_html`: the same page for everyone
         self._rules = rules
         self._banner = banner
@@ -55,8 +57,11 @@ class PagePlanner:
         self._categories = frozenset(config.category_names)
         # Real Accept-Language headers are short; a visitor may send megabytes.
         self._languages: Memo[bytes, str] = Memo(size=1024, longest=256)
-        # The page's own URL, parsed (a browser's URL parser, in Python: ~15 µs).
-        self._documents: Memo[str, Url | None] = Memo(size=1024, longest=512)
+        # The page's own URL, parsed (a browser's URL parser, in Python: ~15 µs), and
+        # whether a tracker entry names its host.
+        self._documents: Memo[str, tuple[Url | None, bool | None]] = Memo(
+            size=1024, longest=512
+        )
 
     def plan(self, scope: Scope, consent: Consent, headers: Headers) -> RewritePlan:
         """What to do to one HTML page (response `headers`) for this visitor."""
@@ -65,11 +70,12 @@ class PagePlanner:
             consent = NO_CHOICE
         granted = consent.categories  # `necessary` even before a choice
         blocked = self._categories - granted
-        mime = extract_mime_type([value for key, value in headers if key == b"content-type"])
+        mime = self._types.of([value for key, value in headers if key == b"content-type"])
         fragment = fragment_request(scope["headers"]) or (
             mime is not None and mime.essence == TURBO_STREAM
         )
-        next_path = (fragment and return_path(scope, cfg.trusted_origins)) or page_path(scope)
+        own_path = page_path(scope)
+        next_path = (fragment and return_path(scope, cfg.trusted_origins)) or own_path
         language = cfg.default_language
         if not consent.decided or cfg.settings_button or blocked:
             language = self.language(scope)
@@ -84,6 +90,9 @@ class PagePlanner:
         else:
             before_body_end = self._insertion(scope, consent, language, next_path, nonce)
             head_start = self._banner.head.scripts(granted, nonce, guard)
+        document, host_known = self._documents.get(
+            document_text(scope, own_path), self._document
+        )
         return RewritePlan(
             granted=granted,
             blocked=blocked,
@@ -92,11 +101,12 @@ class PagePlanner:
             head_start=head_start,
             placeholder=self._placeholder(language) if blocked else None,
             page_path=next_path,
-            document_url=self._documents.get(document_text(scope), _parsed_document),
+            document_url=document,
+            document_host_known=host_known,
             fragment=fragment,
             xml=mime is not None and mime.essence == _XHTML,
-            encoding=sent_encoding(headers),
-            cross_origin_insertion=absolute_insertion(before_body_end, scope, self._prefix),
+            encoding=sent_encoding(mime),
+            pin=insertion_pin(scope, self._prefix),
         )
 
     def language(self, scope: Scope) -> str:
@@ -131,6 +141,10 @@ class PagePlanner:
             language, next_path=next_path, gpc=gpc, nonce=nonce, granted=consent.categories
         )
 
+    def _document(self, text: str) -> tuple[Url | None, bool | None]:
+        url = _parsed_document(text)
+        return url, (self._rules.knows_host(url.host) if url is not None else None)
+
     def _placeholder(self, language: str) -> Placeholder:
         banner = self._banner
 
@@ -147,11 +161,13 @@ def document_url(scope: Scope) -> Url | None:
     return _parsed_document(document_text(scope))
 
 
-def document_text(scope: Scope) -> str:
-    """The page's own URL as text ("" without a Host header)."""
+def document_text(scope: Scope, path: str | None = None) -> str:
+    """The page's own URL as text ("" without a Host header); `path`: its `page_path`."""
     host = next((v for k, v in scope["headers"] if k == b"host"), b"")
+    if not host:
+        return ""
     scheme = scope.get("scheme", "http")
-    return f"{scheme}://{host.decode('latin-1')}{page_path(scope)}" if host else ""
+    return f"{scheme}://{host.decode('latin-1')}{path or page_path(scope)}"
 
 
 def _parsed_document(text: str) -> Url | None:
@@ -169,13 +185,14 @@ def page_path(scope: Scope) -> str:
         return "/"
 
 
-def absolute_insertion(insertion: bytes, scope: Scope, prefix: str) -> bytes:
-    """Our insertion with its URLs pinned to this host, for a page whose <base href>
-    names another one (relative URLs would follow it)."""
+def insertion_pin(scope: Scope, prefix: str) -> tuple[bytes, bytes] | None:
+    """How our insertion's URLs are pinned to this host (`RewritePlan.pin`), for a page
+    whose <base href> names another one (relative URLs would follow it)."""
     host = next((v for k, v in scope["headers"] if k == b"host"), b"")
     if not host or any(c in host for c in b'"<>\\/ '):
-        return b""
-    return insertion.replace(b'="' + prefix.encode(), b'="//' + host + prefix.encode())
+        return None
+    ours = prefix.encode()
+    return b'="' + ours, b'="//' + host + ours
 
 
 def csp_nonce(headers: Headers) -> str | None:

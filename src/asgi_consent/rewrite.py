@@ -73,8 +73,10 @@ class HtmlRewriter:
             encoding=plan.encoding,
             xml=plan.xml,
         )
-        document = plan.document_url or _SOMEWHERE
-        self._ctx.skip_relative = not plan.rules.knows_host(document.host)
+        known = plan.document_host_known
+        if known is None:
+            known = plan.rules.knows_host((plan.document_url or _SOMEWHERE).host)
+        self._ctx.skip_relative = not known
         self._document: bool | None = False if plan.fragment or depth else None
         self._early: list[bytes] = []  # output held until we know document or fragment
         self._head_pending = bool(plan.head_start) and not (plan.fragment or depth or in_noscript)
