@@ -1,0 +1,202 @@
+"""Red-team findings, session 4: pages whose markup moves our own insertion elsewhere.
+
+Our insertion's URLs are relative ("/_consent/..."): the middleware pins them to the
+page's host when a <base href> names another origin. It read only the first HTML <base>
+it reported as a tag, so a <base> that a browser reads where the scanner does not moved
+our stylesheet, script and forms to the base's host: inside <noscript> (markup to a
+browser without JavaScript), in SVG (Chromium's preload scanner takes any <base>), after
+an end tag whose effect the tree model guessed wrong for a granted visitor (the browser
+left the SVG, the scanner stayed in it), and a <base> tag too long to hold (streamed).
+Chromium 156 loaded consent.css from the other host and posted our forms there, for a
+visitor who accepted everything and, for the SVG and guessed ones, before any choice
+and after reject too. The unit tests read the middleware's output with html5lib and a
+WHATWG URL parser, as a browser does (scripting on and off); the Chromium test loads
+each page with the middleware.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import ada_url
+import html5lib  # type: ignore[import-untyped]
+import pytest
+
+from adversarial import oracle, visitors
+from adversarial.visitors import Visitor
+
+HTML = "{http://www.w3.org/1999/xhtml}"
+ELSEWHERE = "https://elsewhere.example/"
+_BASE = f'<base href="{ELSEWHERE}">'
+_HEAD = "<!doctype html><html><head><title>t</title>"
+_LONG_BASE = (
+    _HEAD + '<base data-pad="' + "x" * (1100 * 1024) + f'" href="{ELSEWHERE}">'
+    "</head><body><p>x</p></body></html>"
+).encode()
+
+# name -> the page's chunks (as the app streams them)
+PAGES: dict[str, list[bytes]] = {
+    "base-in-noscript-in-head": [
+        (_HEAD + f"<noscript>{_BASE}</noscript></head><body><p>x</p></body></html>").encode()
+    ],
+    "base-in-noscript-in-body": [
+        (_HEAD + f"</head><body><p>x</p><noscript>{_BASE}</noscript></body></html>").encode()
+    ],
+    # The scanner stays in SVG at </tbody> (no <tbody> counted open); the browser closes
+    # the cell, the row and the implied <tbody>, and the <base> is HTML.
+    "base-after-a-guessed-svg-stay": [
+        (
+            _HEAD + f"</head><body><table><tr><td><svg></tbody>{_BASE}</table><p>x</p>"
+            "</body></html>"
+        ).encode()
+    ],
+    "base-in-svg": [(_HEAD + f"</head><body><svg>{_BASE}</svg><p>x</p></body></html>").encode()],
+    "long-base-streamed": [_LONG_BASE[at : at + 65536] for at in range(0, len(_LONG_BASE), 65536)],
+}
+ALL_VISITORS: tuple[Visitor, ...] = ("accept", "none", "reject")
+
+
+def _walk(element: Any, in_template: bool = False) -> Iterator[tuple[Any, bool]]:
+    yield element, in_template
+    for child in element:
+        yield from _walk(child, in_template or element.tag == HTML + "template")
+
+
+def moved_urls(out: bytes, document: str = visitors.DOCUMENT_URL) -> list[str]:
+    """Our own URLs (src, href, action, formaction under /_consent/) that a browser
+    resolves to another host than the page's, with the document's base URL (its first
+    HTML <base href>; a script or stylesheet before it is fetched before it applies)."""
+    moved = []
+    for scripting in (True, False):
+        parser = html5lib.HTMLParser(tree=html5lib.getTreeBuilder("etree"))
+        elements = list(_walk(parser.parse(oracle.browser_text(out), scripting=scripting)))
+        base, base_at = document, len(elements)
+        for at, (element, in_template) in enumerate(elements):
+            if element.tag == HTML + "base" and not in_template and element.get("href"):
+                base, base_at = ada_url.URL(element.get("href"), base=document).href, at
+                break
+        for at, (element, in_template) in enumerate(elements):
+            fetched_first = element.tag in (HTML + "script", HTML + "link") and at < base_at
+            if in_template or fetched_first:
+                continue
+            for name in ("src", "href", "action", "formaction"):
+                value = element.get(name) or ""
+                if "/_consent/" in value:
+                    url = ada_url.URL(value, base=base)
+                    if url.host != urlsplit(document).netloc:
+                        moved.append(f"{element.tag} {name} -> {url.href} (scripting={scripting})")
+    return moved
+
+
+@pytest.mark.parametrize("visitor", ALL_VISITORS)
+@pytest.mark.parametrize("name", list(PAGES))
+def test_a_base_the_scanner_does_not_read_as_the_documents_does_not_move_our_urls(
+    name: str, visitor: Visitor
+) -> None:
+    out = visitors.serve(PAGES[name], visitor)
+    assert moved_urls(out) == []
+
+
+@pytest.mark.parametrize("cut", [1, 2, 3, 4, 5, 6])
+def test_a_base_tag_cut_between_two_chunks_is_counted(cut: int) -> None:
+    page = PAGES["base-in-noscript-in-body"][0]
+    at = page.index(b"<base") + cut
+    assert moved_urls(visitors.serve([page[:at], page[at:]], "accept")) == []
+
+
+def test_a_same_origin_base_leaves_our_urls_unpinned() -> None:
+    page = (_HEAD + '<base href="/static/"></head><body><p>x</p></body></html>').encode()
+    out = visitors.serve([page], "accept")
+    assert b'="/_consent/' in out and b'="//testserver/_consent/' not in out
+
+
+# -- in Chromium --------------------------------------------------------------------------
+
+
+def _app(pages: dict[str, list[bytes]]) -> Any:
+    from asgi_consent import ConsentMiddleware
+    from redteam.harness import SECRET
+
+    async def raw(scope: Any, receive: Any, send: Any) -> None:
+        chunks = pages[scope["path"].rpartition("/")[2]]
+        headers = [(b"content-type", b"text/html; charset=utf-8")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        for index, chunk in enumerate(chunks):
+            more = index < len(chunks) - 1
+            await send({"type": "http.response.body", "body": chunk, "more_body": more})
+
+    return ConsentMiddleware(raw, secret_key=SECRET)
+
+
+Load = Callable[[str, Visitor, bool], list[str]]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Load]:
+    """`load(name, visitor, javascript)`: the requests for our own files that went to
+    another host, and the other hosts our forms post to."""
+    from pathlib import Path
+
+    if not Path("/usr/bin/chromium").exists():
+        reason = "/usr/bin/chromium is missing (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {reason}: the browser tests must run in CI")
+        pytest.skip(reason=reason)
+    from playwright.sync_api import sync_playwright
+
+    from redteam.harness import ARGS, LOOPBACK, Server, fake
+
+    def elsewhere(url: str) -> bool:
+        return (urlsplit(url).hostname or "") not in LOOPBACK
+
+    with Server(_app(PAGES)) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+        contexts = {}
+        for visitor in ALL_VISITORS:
+            for javascript in (True, False):
+                context = browser.new_context(java_script_enabled=javascript)
+                context.set_default_timeout(10_000)
+                context.route("**/*", fake)
+                if visitor != "none":
+                    context.request.post(
+                        base + "/_consent/choice",
+                        form={"choice": visitor},
+                        headers={"Origin": base},
+                        max_redirects=0,
+                    )
+                contexts[visitor, javascript] = context
+
+        def load(name: str, visitor: Visitor, javascript: bool) -> list[str]:
+            page = contexts[visitor, javascript].new_page()
+            requests: list[str] = []
+            page.on("request", lambda request: requests.append(request.url))
+            try:
+                page.goto(base + "/page/" + name)
+                page.wait_for_timeout(400)
+                targets = page.evaluate(
+                    "() => [...document.querySelectorAll('form, [formaction]')]"
+                    ".map(f => f.formAction || f.action)"
+                )
+            finally:
+                page.close()
+            ours = [url for url in requests if "/_consent/" in url and elsewhere(url)]
+            return ours + [url for url in targets if elsewhere(url)]
+
+        try:
+            yield load
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.server
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+@pytest.mark.parametrize("visitor", ALL_VISITORS)
+@pytest.mark.parametrize("name", list(PAGES))
+def test_chromium_loads_and_posts_ours_on_the_pages_host_only(
+    chromium: Load, name: str, visitor: Visitor, javascript: bool
+) -> None:
+    assert chromium(name, visitor, javascript) == []
