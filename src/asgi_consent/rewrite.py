@@ -96,6 +96,9 @@ class HtmlRewriter:
         self._base_tags = 0
         self._bases_harmless = 0
         self._base_tail = b""  # the last bytes read: a "<base" may straddle two views
+        # In the content of an element reported unread (Tag.unread): every "<" is written
+        # "&lt;", so that no reading finds markup in it.
+        self._as_text = False
 
     # -- public ---------------------------------------------------------------
 
@@ -153,7 +156,11 @@ class HtmlRewriter:
         cursor = 0
         if not (self._depth or self._in_noscript):
             self._count_base_tags(view)
+        text_from = 0 if self._as_text else -1
         for tag in tags:
+            if text_from >= 0:  # the first tag after an unread element's start is its end
+                edits.append(_as_text(view, text_from, tag.start))
+                text_from, self._as_text = -1, False
             if self._document is None:
                 before = b"".join(self._early) + b"".join(out) + view[cursor : tag.start]
                 self._decide(tag.name == DOCTYPE or _starts_document(before, tag), out)
@@ -169,6 +176,8 @@ class HtmlRewriter:
                 self._start_tag(tag, view, edits)
             if tag.guess and self._plan.blocked:
                 edits.append(_agreed(tag))
+            if tag.unread:
+                text_from, self._as_text = tag.end, True
             if (
                 tag.is_end
                 and tag.long != LONG_END
@@ -177,6 +186,8 @@ class HtmlRewriter:
             ):
                 cursor = self._output(view, cursor, tag.start, edits, out)
                 self._body_end(out)
+        if text_from >= 0:
+            edits.append(_as_text(view, text_from, len(view)))
         self._output(view, cursor, len(view) + 1, edits, out)  # + 1: an insertion at the end
 
     def _count_base_tags(self, view: bytes) -> None:
@@ -362,6 +373,12 @@ class HtmlRewriter:
             self._head_pending = False
         out[:0] = self._early
         self._early = []
+
+
+def _as_text(view: bytes, start: int, stop: int) -> Edit:
+    """Raw text we could not read as the markup another reading takes it for (Tag.unread):
+    with "&lt;" for every "<", it is text in every reading, and ends where it ends now."""
+    return (start, stop, view[start:stop].replace(b"<", b"&lt;"))
 
 
 def _agreed(tag: Tag) -> Edit:

@@ -272,6 +272,7 @@ class Scanner:
             self.pending = tag
         else:
             tag.content_end = None
+            tag.unread = bool(self.hold) and _markup_elsewhere(tag)
             tags.append(tag)
         return tag.end
 
@@ -336,6 +337,7 @@ class Scanner:
         if pending is not None and len(buf) - pending.start > self.hold_limit:
             # Too long to hold: report the element with its end unknown (fail closed)
             # and go on reading its content as it streams.
+            pending.unread = _markup_elsewhere(pending)
             self._report(pending, None, tags)
             self.pending = pending = None
         return -(pending.start if pending is not None else self.search_from) - 1
@@ -367,3 +369,9 @@ class Scanner:
         if close is None:
             self.search_from = max(pos, len(buf) - _OVERLAP)
         return close
+
+
+def _markup_elsewhere(tag: Tag) -> bool:
+    """Whether another reading takes this raw-text element's content for markup: a
+    <noscript> (without JavaScript), an SVG or MathML one (if the tree model is right)."""
+    return tag.dual is not None or (tag.name == b"noscript" and not tag.foreign)
