@@ -113,6 +113,157 @@ def test_a_same_origin_base_leaves_our_urls_unpinned() -> None:
     assert b'="/_consent/' in out and b'="//testserver/_consent/' not in out
 
 
+# -- finding 2: raw text read as markup elsewhere, reported unread ----------------------
+
+# A <noscript> (markup to a browser without JavaScript) or an SVG <style>, <textarea>,
+# <title>, <xmp> (markup in SVG, raw text had the tree model been wrong) is read twice:
+# as raw text and, its content held back whole, as markup. Past the hold limit (a
+# streamed start tag or content over 1 MB) its content streamed through unread: the
+# <img> or <image> in it was live in the markup reading. Chromium 156 requested the pixel
+# through the middleware for each page (the <noscript> ones with JavaScript off).
+_PIXEL = b"https://www.facebook.com/tr?id=1"
+_PAD = b"x" * (1100 * 1024)
+_BODY = b"<!doctype html><html><head><title>t</title></head><body><p>x</p>"
+
+
+def _streamed(page: bytes) -> list[bytes]:
+    return [page[at : at + 65536] for at in range(0, len(page), 65536)]
+
+
+UNREAD: dict[str, list[bytes]] = {
+    name: _streamed(_BODY + page + b"</body></html>")
+    for name, page in {
+        "noscript-long-start-tag-nojs": b'<noscript data-pad="' + _PAD + b'"><img src="'
+        + _PIXEL + b'"></noscript>',
+        "noscript-content-over-the-hold-limit-nojs": b"<noscript><p>" + _PAD + b'</p><img src="'
+        + _PIXEL + b'"></noscript>',
+        "svg-style-long-start-tag": b'<svg><style data-pad="' + _PAD + b'"><img src="' + _PIXEL
+        + b'"></style></svg>',
+        "svg-style-content-over-the-hold-limit": b"<svg><style>/*" + _PAD + b'*/<img src="'
+        + _PIXEL + b'"></style></svg>',
+        "svg-textarea-long-start-tag": b'<svg width=9 height=9><textarea data-pad="' + _PAD
+        + b'"><image width=9 height=9 href="' + _PIXEL + b'"/></textarea></svg>',
+        "svg-title-long-start-tag": b'<svg><title data-pad="' + _PAD + b'"><img src="' + _PIXEL
+        + b'"></title></svg>',
+        "svg-xmp-long-start-tag": b'<svg><xmp data-pad="' + _PAD + b'"><img src="' + _PIXEL
+        + b'"></xmp></svg>',
+    }.items()
+}  # fmt: skip
+REFUSING: tuple[Visitor, ...] = ("none", "reject")
+
+
+@pytest.mark.parametrize("visitor", REFUSING)
+@pytest.mark.parametrize("name", list(UNREAD))
+def test_raw_text_too_long_to_read_as_markup_holds_no_live_markup(
+    name: str, visitor: Visitor
+) -> None:
+    out = visitors.serve(UNREAD[name], visitor)
+    assert [str(leak) for leak in oracle.find_leaks(out, visitors.CATEGORIES)] == []
+
+
+def test_the_unread_content_streams_as_text_and_ends_where_it_ended() -> None:
+    out = visitors.serve(UNREAD["svg-style-long-start-tag"], "none")
+    assert b'&lt;img src="' + _PIXEL + b'"></style></svg>' in out
+    assert _PAD in out  # the rest of the page streams through as it was
+    assert visitors.serve(UNREAD["svg-style-long-start-tag"], "accept").count(b"&lt;img") == 0
+
+
+# -- finding 3: an XHTML page's xml-stylesheet processing instruction -----------------------
+
+# The XML parser fetches the stylesheet an <?xml-stylesheet href="..."?> before the root
+# names (CSS or XSLT); the scanner read every processing instruction as text. Chromium
+# 156 requested both through the middleware.
+_XHTML = [(b"content-type", b"application/xhtml+xml; charset=utf-8")]
+_STYLESHEET = "https://connect.facebook.net/en_US/x.css"
+
+
+def _xhtml(instruction: str) -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>{instruction}<!DOCTYPE html>'
+        '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>t</title></head>'
+        "<body><p>hello</p></body></html>"
+    ).encode()
+
+
+STYLESHEETS: dict[str, tuple[bytes, list[tuple[bytes, bytes]]]] = {
+    "xhtml-stylesheet-css": (
+        _xhtml(f'<?xml-stylesheet href="{_STYLESHEET}" type="text/css"?>'),
+        _XHTML,
+    ),
+    "xhtml-stylesheet-xslt": (
+        _xhtml('<?xml-stylesheet type="text/xsl" href="https://connect.facebook.net/x.xsl"?>'),
+        _XHTML,
+    ),
+}
+
+
+def _serve_xhtml(chunks: list[bytes], visitor: Visitor) -> bytes:
+    """The body the middleware sends `visitor` for an XHTML page streamed in `chunks`."""
+    import asyncio
+
+    from asgi_consent import ConsentMiddleware
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": _XHTML})
+        for index, chunk in enumerate(chunks):
+            more = index < len(chunks) - 1
+            await send({"type": "http.response.body", "body": chunk, "more_body": more})
+
+    cookie = visitors.COOKIES[visitor]
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": "/", "raw_path": b"/", "root_path": "", "query_string": b"",
+        "headers": [(b"host", b"testserver"), *([(b"cookie", cookie)] if cookie else [])],
+        "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+    }  # fmt: skip
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(dict(message))
+
+    middleware = ConsentMiddleware(app, secret_key=visitors.SECRET)
+    asyncio.run(middleware(scope, receive, send))
+    return b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+
+
+def _live_stylesheets(out: bytes) -> list[str]:
+    """The href of every xml-stylesheet instruction an XML parser finds in `out`."""
+    from xml.dom import minidom
+
+    document = minidom.parseString(out)
+    return [
+        node.data
+        for node in document.childNodes
+        if node.nodeType == node.PROCESSING_INSTRUCTION_NODE and node.target == "xml-stylesheet"
+    ]
+
+
+@pytest.mark.parametrize("cut", [None, 40, 44, 50, 60, 70])
+@pytest.mark.parametrize("visitor", REFUSING)
+@pytest.mark.parametrize("name", list(STYLESHEETS))
+def test_an_xml_stylesheet_instruction_naming_a_tracker_is_held_back(
+    name: str, visitor: Visitor, cut: int | None
+) -> None:
+    page, _ = STYLESHEETS[name]
+    out = _serve_xhtml([page] if cut is None else [page[:cut], page[cut:]], visitor)
+    assert [data for data in _live_stylesheets(out) if "facebook" in data] == []
+    assert b"/_consent/static/consent." in out  # still a document, with our insertion
+
+
+def test_an_xml_stylesheet_instruction_too_long_to_hold_is_held_back() -> None:
+    page = _xhtml(f'<?xml-stylesheet title="{"x" * (1100 * 1024)}" href="{_STYLESHEET}"?>')
+    out = _serve_xhtml(_streamed(page), "none")
+    assert [data for data in _live_stylesheets(out) if "facebook" in data] == []
+
+
+def test_a_granted_visitor_keeps_the_xml_stylesheet_instruction() -> None:
+    out = _serve_xhtml([STYLESHEETS["xhtml-stylesheet-css"][0]], "accept")
+    assert any("facebook" in data for data in _live_stylesheets(out))
+
+
 # -- in Chromium --------------------------------------------------------------------------
 
 
@@ -134,7 +285,7 @@ def _app(pages: dict[str, list[bytes]]) -> Any:
 Load = Callable[[str, Visitor, bool], list[str]]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="class")
 def chromium() -> Iterator[Load]:
     """`load(name, visitor, javascript)`: the requests for our own files that went to
     another host, and the other hosts our forms post to."""
@@ -191,75 +342,25 @@ def chromium() -> Iterator[Load]:
             browser.close()
 
 
+# One browser at a time: the Playwright sync API runs its own event loop (no asyncio.run
+# beside it), so every Chromium test comes last, and each fixture ends with its class.
+
+
 @pytest.mark.browser
 @pytest.mark.server
-@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
-@pytest.mark.parametrize("visitor", ALL_VISITORS)
-@pytest.mark.parametrize("name", list(PAGES))
-def test_chromium_loads_and_posts_ours_on_the_pages_host_only(
-    chromium: Load, name: str, visitor: Visitor, javascript: bool
-) -> None:
-    assert chromium(name, visitor, javascript) == []
+class TestOurUrlsInChromium:
+    @pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+    @pytest.mark.parametrize("visitor", ALL_VISITORS)
+    @pytest.mark.parametrize("name", list(PAGES))
+    def test_chromium_loads_and_posts_ours_on_the_pages_host_only(
+        self, chromium: Load, name: str, visitor: Visitor, javascript: bool
+    ) -> None:
+        assert chromium(name, visitor, javascript) == []
 
 
-# -- finding 2: raw text read as markup elsewhere, reported unread ----------------------
-
-# A <noscript> (markup to a browser without JavaScript) or an SVG <style>, <textarea>,
-# <title>, <xmp> (markup in SVG, raw text had the tree model been wrong) is read twice:
-# as raw text and, its content held back whole, as markup. Past the hold limit (a
-# streamed start tag or content over 1 MB) its content streamed through unread: the
-# <img> or <image> in it was live in the markup reading. Chromium 156 requested the pixel
-# through the middleware for each page (the <noscript> ones with JavaScript off).
-_PIXEL = b"https://www.facebook.com/tr?id=1"
-_PAD = b"x" * (1100 * 1024)
-_BODY = b"<!doctype html><html><head><title>t</title></head><body><p>x</p>"
-
-
-def _streamed(page: bytes) -> list[bytes]:
-    return [page[at : at + 65536] for at in range(0, len(page), 65536)]
-
-
-UNREAD: dict[str, list[bytes]] = {
-    name: _streamed(_BODY + page + b"</body></html>")
-    for name, page in {
-        "noscript-long-start-tag-nojs": b'<noscript data-pad="' + _PAD + b'"><img src="'
-        + _PIXEL + b'"></noscript>',
-        "noscript-content-over-the-hold-limit-nojs": b"<noscript><p>" + _PAD + b'</p><img src="'
-        + _PIXEL + b'"></noscript>',
-        "svg-style-long-start-tag": b'<svg><style data-pad="' + _PAD + b'"><img src="' + _PIXEL
-        + b'"></style></svg>',
-        "svg-style-content-over-the-hold-limit": b"<svg><style>/*" + _PAD + b'*/<img src="'
-        + _PIXEL + b'"></style></svg>',
-        "svg-textarea-long-start-tag": b'<svg width=9 height=9><textarea data-pad="' + _PAD
-        + b'"><image width=9 height=9 href="' + _PIXEL + b'"/></textarea></svg>',
-        "svg-title-long-start-tag": b'<svg><title data-pad="' + _PAD + b'"><img src="' + _PIXEL
-        + b'"></title></svg>',
-        "svg-xmp-long-start-tag": b'<svg><xmp data-pad="' + _PAD + b'"><img src="' + _PIXEL
-        + b'"></xmp></svg>',
-    }.items()
-}  # fmt: skip
-REFUSING: tuple[Visitor, ...] = ("none", "reject")
-
-
-@pytest.mark.parametrize("visitor", REFUSING)
-@pytest.mark.parametrize("name", list(UNREAD))
-def test_raw_text_too_long_to_read_as_markup_holds_no_live_markup(
-    name: str, visitor: Visitor
-) -> None:
-    out = visitors.serve(UNREAD[name], visitor)
-    assert [str(leak) for leak in oracle.find_leaks(out, visitors.CATEGORIES)] == []
-
-
-def test_the_unread_content_streams_as_text_and_ends_where_it_ended() -> None:
-    out = visitors.serve(UNREAD["svg-style-long-start-tag"], "none")
-    assert b'&lt;img src="' + _PIXEL + b'"></style></svg>' in out
-    assert _PAD in out  # the rest of the page streams through as it was
-    assert visitors.serve(UNREAD["svg-style-long-start-tag"], "accept").count(b"&lt;img") == 0
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="class")
 def tracker_chromium() -> Iterator[Callable[[str], dict[str, list[str]]]]:
-    """`load(name)`: an UNREAD page's tracker requests in Chromium, by visitor."""
+    """`load(name)`: an UNREAD or STYLESHEETS page's tracker requests, by visitor."""
     from pathlib import Path
 
     if not Path("/usr/bin/chromium").exists():
@@ -269,17 +370,18 @@ def tracker_chromium() -> Iterator[Callable[[str], dict[str, list[str]]]]:
         pytest.skip(reason=reason)
     from redteam.harness import chromium as open_chromium
 
-    with open_chromium(dict(UNREAD)) as load:
+    with open_chromium({**UNREAD, **STYLESHEETS}) as load:
         yield load
 
 
 @pytest.mark.browser
 @pytest.mark.server
-@pytest.mark.parametrize("name", list(UNREAD))
-def test_chromium_requests_no_tracker_from_raw_text_too_long_to_read(
-    tracker_chromium: Callable[[str], dict[str, list[str]]], name: str
-) -> None:
-    seen = tracker_chromium(name)
-    raw = [url for url in seen["raw"] if not url.startswith("ERROR")]
-    assert raw, f"{name}: the raw page requests no tracker, so it proves nothing: {seen['raw']}"
-    assert seen["none"] == [] and seen["reject"] == []
+class TestTrackersInChromium:
+    @pytest.mark.parametrize("name", [*UNREAD, *STYLESHEETS])
+    def test_chromium_requests_no_tracker_through_the_middleware(
+        self, tracker_chromium: Callable[[str], dict[str, list[str]]], name: str
+    ) -> None:
+        seen = tracker_chromium(name)
+        raw = [url for url in seen["raw"] if not url.startswith("ERROR")]
+        assert raw, f"{name}: the raw page requests no tracker, so it proves nothing: {seen['raw']}"
+        assert seen["none"] == [] and seen["reject"] == []

@@ -17,11 +17,12 @@ from .config import NECESSARY
 from .fetching import Context, Edit, decode
 from .plan import Placeholder as Placeholder
 from .plan import RewritePlan as RewritePlan
-from .scanner import ALL, DOCTYPE, GUARDED, LONG_ATTRIBUTE, LONG_END, LONG_START, Scanner
+from .scanner import ALL, DOCTYPE, GUARDED, LONG_ATTRIBUTE, LONG_END, LONG_START, PI, Scanner
 from .tagdecision import (
     CDATA,
     decide_start_tag,
     empty_entities,
+    held_stylesheet,
     held_unread,
     note_base,
     renamed_unread,
@@ -161,15 +162,12 @@ class HtmlRewriter:
             if text_from >= 0:  # the first tag after an unread element's start is its end
                 edits.append(_as_text(view, text_from, tag.start))
                 text_from, self._as_text = -1, False
-            if self._document is None:
+            if self._document is None and tag.name != PI:  # a PI comes before the root
                 before = b"".join(self._early) + b"".join(out) + view[cursor : tag.start]
                 self._decide(tag.name == DOCTYPE or _starts_document(before, tag), out)
-            if tag.name == DOCTYPE:
-                if self._plan.blocked:
-                    edits.extend(empty_entities(tag, view, self._ctx, self._plan))
-            elif tag.name == CDATA:
+            if tag.name in (DOCTYPE, PI, CDATA):
                 if self._plan.blocked:  # nothing held back: nothing to make unambiguous
-                    edits.extend(split_cdata(tag, view))
+                    edits.extend(self._markup_declaration(tag, view))
             elif tag.long:
                 self._long_tag(tag, edits)
             elif not tag.is_end:
@@ -189,6 +187,16 @@ class HtmlRewriter:
         if text_from >= 0:
             edits.append(_as_text(view, text_from, len(view)))
         self._output(view, cursor, len(view) + 1, edits, out)  # + 1: an insertion at the end
+
+    def _markup_declaration(self, tag: Tag, view: bytes) -> list[Edit]:
+        """An XHTML DOCTYPE's entities, an xml-stylesheet instruction, a CDATA section."""
+        if tag.name == DOCTYPE:
+            return empty_entities(tag, view, self._ctx, self._plan)
+        if tag.name == PI:
+            held, edits = held_stylesheet(tag, view, self._ctx, self._plan)
+            self.found |= held
+            return edits
+        return split_cdata(tag, view)
 
     def _count_base_tags(self, view: bytes) -> None:
         straddling = self._base_tail + view[:5]
