@@ -16,10 +16,11 @@ each page with the middleware.
 
 from __future__ import annotations
 
+import html
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import ada_url
 import html5lib  # type: ignore[import-untyped]
@@ -384,4 +385,89 @@ class TestTrackersInChromium:
         seen = tracker_chromium(name)
         raw = [url for url in seen["raw"] if not url.startswith("ERROR")]
         assert raw, f"{name}: the raw page requests no tracker, so it proves nothing: {seen['raw']}"
+        assert seen["none"] == [] and seen["reject"] == []
+
+
+# -- not fixed: code the server cannot read, in a realm the run-time guard does not reach --
+
+# An obfuscated loader (the URL built at run time) is the run-time guard's to stop: the
+# server cannot see it, and guard.js holds it back in the page itself ("in-page", the
+# control). It is not there to hold it back in a new realm: a srcdoc, data: or
+# javascript: frame, an about:blank frame the page writes into, a worker; nor on a
+# page without a DOCTYPE whose first tag is not <html>, <head> or <body> (read as a
+# fragment: no insertion at all). Chromium 156 requests gtag.js through the middleware
+# in each, before a choice and after reject.
+_LOADER = (
+    "var s=document.createElement('script');"
+    "s.src='https://www.google'+'tagmanager.com/gtag/js?id=G-ABC123';document.head.appendChild(s);"
+)
+
+
+def _page(body: str) -> str:
+    return (
+        "<!doctype html><html><head><meta charset=utf-8><title>t</title></head>"
+        f"<body><p>hello</p>{body}</body></html>"
+    )
+
+
+GUARD_GAPS: dict[str, str] = {
+    "srcdoc-frame": _page(f'<iframe srcdoc="{html.escape("<script>" + _LOADER + "</script>")}">'
+                          "</iframe>"),
+    "data-frame": _page(f'<iframe src="data:text/html,{quote("<script>" + _LOADER + "</script>")}">'
+                        "</iframe>"),
+    "javascript-frame": _page(
+        '<iframe src="javascript:'
+        + html.escape(quote("'<script>" + _LOADER.replace("'", '"') + "</scr' + 'ipt>'"))
+        + '"></iframe>'
+    ),
+    "about-blank-frame-written": _page(
+        "<iframe id=f></iframe><script>var d=document.getElementById('f').contentDocument;"
+        "d.open();d.write('<scr'+'ipt>" + _LOADER.replace("'", "\\'") + "</scr'+'ipt>');"
+        "d.close();</script>"
+    ),
+    "worker": _page(
+        "<script>new Worker(URL.createObjectURL(new Blob([\"importScripts('https://www.goo'+"
+        "'gletagmanager.com/gtag/js?id=G-ABC123')\"])));</script>"
+    ),
+    "no-doctype-first-tag-meta": f"<meta charset=utf-8><title>t</title><script>{_LOADER}</script>",
+}  # fmt: skip
+GUARDED_IN_PAGE = {"in-page": _page(f"<script>{_LOADER}</script>")}
+
+
+@pytest.fixture(scope="class")
+def guard_chromium() -> Iterator[Callable[[str], dict[str, list[str]]]]:
+    from pathlib import Path
+
+    if not Path("/usr/bin/chromium").exists():
+        reason = "/usr/bin/chromium is missing (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {reason}: the browser tests must run in CI")
+        pytest.skip(reason=reason)
+    from redteam.harness import chromium as open_chromium
+
+    with open_chromium({**GUARD_GAPS, **GUARDED_IN_PAGE}) as load:
+        yield load
+
+
+@pytest.mark.browser
+@pytest.mark.server
+class TestGuardGapsInChromium:
+    def test_the_guard_holds_back_an_obfuscated_loader_in_the_page(
+        self, guard_chromium: Callable[[str], dict[str, list[str]]]
+    ) -> None:
+        seen = guard_chromium("in-page")
+        assert seen["raw"] and seen["none"] == [] and seen["reject"] == []
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="run-time guard gap (red-team session 4): an obfuscated loader in a realm "
+        "guard.js does not reach, or on a page read as a fragment",
+    )
+    @pytest.mark.parametrize("name", list(GUARD_GAPS))
+    def test_an_obfuscated_loader_in_another_realm_is_held_back(
+        self, guard_chromium: Callable[[str], dict[str, list[str]]], name: str
+    ) -> None:
+        seen = guard_chromium(name)
+        raw = [url for url in seen["raw"] if not url.startswith("ERROR")]
+        assert raw, f"{name}: the raw page requests no tracker, so it proves nothing"
         assert seen["none"] == [] and seen["reject"] == []
