@@ -395,7 +395,9 @@ class TestTrackersInChromium:
 # control). It is not there to hold it back in a new realm: a srcdoc, data: or
 # javascript: frame, an about:blank frame the page writes into, a worker; nor on a
 # page without a DOCTYPE whose first tag is not <html>, <head> or <body> (read as a
-# fragment: no insertion at all). Chromium 156 requests gtag.js through the middleware
+# fragment: no insertion at all). In the page, it does not wrap import(), worklets,
+# EventSource, new Audio(), new FontFace(), CSSOM style properties, insertRule or
+# constructed style sheets. Chromium 156 requests the tracker through the middleware
 # in each, before a choice and after reject.
 _LOADER = (
     "var s=document.createElement('script');"
@@ -430,6 +432,24 @@ GUARD_GAPS: dict[str, str] = {
         "'gletagmanager.com/gtag/js?id=G-ABC123')\"])));</script>"
     ),
     "no-doctype-first-tag-meta": f"<meta charset=utf-8><title>t</title><script>{_LOADER}</script>",
+    # ... and in the page, ways to fetch that it does not wrap:
+    "dynamic-import": _page("<script>import('https://www.google'+'tagmanager.com/gtag/js?id=G-1')"
+                            ".catch(()=>0);</script>"),
+    "paint-worklet": _page("<script>CSS.paintWorklet.addModule('https://www.google'+"
+                           "'tagmanager.com/gtag/js?id=G-1').catch(()=>0);</script>"),
+    "event-source": _page("<script>new EventSource('https://www.google'+"
+                          "'-analytics.com/g/collect?v=2');</script>"),
+    "audio-constructor": _page("<script>new Audio('https://www.face'+'book.com/tr?id=1');</script>"),
+    "font-face-constructor": _page("<script>new FontFace('x','url(https://www.face'+"
+                                   "'book.com/tr?id=1)').load().catch(()=>0);</script>"),
+    "style-property": _page("<script>document.body.style.backgroundImage='image-set(\"https://"
+                            "www.face'+'book.com/tr?id=1\" 1x)';</script>"),
+    "sheet-insert-rule": _page("<style id=st></style><script>document.getElementById('st').sheet"
+                               ".insertRule('body{background:url(https://www.face'+"
+                               "'book.com/tr?id=1)}');</script>"),
+    "constructed-sheet": _page("<script>var s=new CSSStyleSheet();s.replaceSync('body{background:"
+                               "url(https://www.face'+'book.com/tr?id=1)}');"
+                               "document.adoptedStyleSheets=[s];</script>"),
 }  # fmt: skip
 GUARDED_IN_PAGE = {"in-page": _page(f"<script>{_LOADER}</script>")}
 
@@ -461,10 +481,10 @@ class TestGuardGapsInChromium:
     @pytest.mark.xfail(
         strict=True,
         reason="run-time guard gap (red-team session 4): an obfuscated loader in a realm "
-        "guard.js does not reach, or on a page read as a fragment",
+        "guard.js does not reach, on a page read as a fragment, or an API it does not wrap",
     )
     @pytest.mark.parametrize("name", list(GUARD_GAPS))
-    def test_an_obfuscated_loader_in_another_realm_is_held_back(
+    def test_an_obfuscated_loader_the_guard_misses_is_held_back(
         self, guard_chromium: Callable[[str], dict[str, list[str]]], name: str
     ) -> None:
         seen = guard_chromium(name)
