@@ -148,6 +148,10 @@ UNREAD: dict[str, list[bytes]] = {
         + b'"></title></svg>',
         "svg-xmp-long-start-tag": b'<svg><xmp data-pad="' + _PAD + b'"><img src="' + _PIXEL
         + b'"></xmp></svg>',
+        "svg-script-content-over-the-hold-limit": b"<svg><script>" + _PAD + b'<img src="'
+        + _PIXEL + b'"></script></svg>',
+        "math-style-content-over-the-hold-limit": b"<math><style>" + _PAD + b'<img src="'
+        + _PIXEL + b'"></style></math>',
     }.items()
 }  # fmt: skip
 REFUSING: tuple[Visitor, ...] = ("none", "reject")
