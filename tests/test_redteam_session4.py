@@ -16,16 +16,18 @@ each page with the middleware.
 
 from __future__ import annotations
 
+import base64
 import html
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 import ada_url
 import html5lib  # type: ignore[import-untyped]
 import pytest
 
+from adversarial import css as css_reader
 from adversarial import oracle, visitors
 from adversarial.visitors import Visitor
 
@@ -269,6 +271,104 @@ def test_a_granted_visitor_keeps_the_xml_stylesheet_instruction() -> None:
     assert any("facebook" in data for data in _live_stylesheets(out))
 
 
+# -- finding 4: a stylesheet in a data: URL, read as CSS reads it -------------------------
+
+# The server read a data: URL's body with the catalogue's markers, as bytes: a stylesheet
+# there (a <link rel=stylesheet> or an @import of a data: URL; in a quirks-mode page of
+# any MIME type) spells its tracker's URL with CSS escapes ("connect\\2e facebook"), a
+# percent-encoded dot or a fullwidth letter, which CSS and the URL parser read as the
+# tracker's host. Chromium 156 fetched each stylesheet through the middleware.
+_IMPORT = r"@import 'https://connect.faceb\6f ok.net/en_US/x.css';"
+
+
+def _head_page(head: str) -> str:
+    return (
+        f"<!doctype html><html><head><meta charset=utf-8><title>t</title>{head}</head>"
+        "<body><p>hello</p></body></html>"
+    )
+
+
+DATA_STYLESHEETS: dict[str, str] = {
+    "link-escaped-host": _head_page(
+        '<link rel=stylesheet href="data:text/css,'
+        + quote(r"@import url(https://connect\2e facebook\2e net/en_US/x.css);") + '">'
+    ),
+    "link-escaped-letter-base64": _head_page(
+        '<link rel=stylesheet href="data:text/css;base64,'
+        + base64.b64encode(_IMPORT.encode()).decode() + '">'
+    ),
+    "style-import-of-a-data-url": _head_page(
+        f'<style>@import url("data:text/css,{quote(_IMPORT)}");</style>'
+    ),
+    "link-escaped-background": _head_page(
+        '<link rel=stylesheet href="data:text/css,'
+        + quote(r"body{background:url(https://www.faceb\6f ok.com/tr?id=1)}") + '">'
+    ),
+    "link-fullwidth-letter": _head_page(
+        '<link rel=stylesheet href="data:text/css,'
+        + quote("@import url(https://connect.\uff46acebook.net/en_US/x.css);") + '">'
+    ),
+    "link-percent-encoded-dot": _head_page(
+        '<link rel=stylesheet href="data:text/css,'
+        + quote("@import url(https://connect%2efacebook.net/en_US/x.css);") + '">'
+    ),
+    "quirks-link-image-type": "<html><head><title>t</title><link rel=stylesheet "
+    f'href="data:image/png,{quote(_IMPORT)}"></head><body><p>x</p></body></html>',
+}  # fmt: skip
+
+
+def _data_body_text(url: str) -> str:
+    header, _, data = url.partition(",")
+    raw = base64.b64decode(data) if header.lower().endswith(";base64") else unquote_to_bytes(data)
+    return raw.decode("utf-8", "replace")
+
+
+def _stylesheet_hosts(css: str, depth: int = 0) -> set[str]:
+    """Every host a stylesheet fetches from, data: stylesheets in it included, read with
+    the oracle's CSS tokenizer and a WHATWG URL parser."""
+    hosts: set[str] = set()
+    for value in css_reader.urls(css):
+        url = oracle.resolve(value, visitors.DOCUMENT_URL)
+        if url is None:
+            continue
+        if url.protocol == "data:" and depth < 3:
+            hosts |= _stylesheet_hosts(_data_body_text(url.href), depth + 1)
+        elif url.protocol in ("http:", "https:"):
+            hosts.add(url.hostname)
+    return hosts
+
+
+def _live_stylesheet_trackers(out: bytes) -> set[str]:
+    tree = html5lib.parse(out.decode(), treebuilder="etree", namespaceHTMLElements=False)
+    sheets = [
+        _data_body_text(link.get("href"))
+        for link in tree.iter("link")
+        if "stylesheet" in (link.get("rel") or "") and (link.get("href") or "").startswith("data:")
+    ]
+    sheets += [style.text or "" for style in tree.iter("style") if style.get("type") is None]
+    return {
+        host
+        for sheet in sheets
+        for host in _stylesheet_hosts(sheet)
+        if oracle.tracker_categories(host) & visitors.CATEGORIES
+    }
+
+
+@pytest.mark.parametrize("visitor", REFUSING)
+@pytest.mark.parametrize("name", list(DATA_STYLESHEETS))
+def test_a_data_stylesheet_is_read_as_css_reads_it(name: str, visitor: Visitor) -> None:
+    out = visitors.serve([DATA_STYLESHEETS[name].encode()], visitor)
+    assert _live_stylesheet_trackers(out) == set()
+
+
+def test_a_data_stylesheet_with_an_embedded_font_is_left_alone() -> None:
+    font = "data:font/woff2;base64," + base64.b64encode(b"wOF2 not really").decode()
+    css = "@font-face{font-family:x;src:url(" + font + ")}body{color:red}"
+    page = _head_page(f'<link rel=stylesheet href="data:text/css,{quote(css)}">').encode()
+    head = visitors.serve([page], "none").split(b"<title>")[1].split(b"</head>")[0]
+    assert b"data-consent" not in head
+
+
 # -- in Chromium --------------------------------------------------------------------------
 
 
@@ -365,7 +465,8 @@ class TestOurUrlsInChromium:
 
 @pytest.fixture(scope="class")
 def tracker_chromium() -> Iterator[Callable[[str], dict[str, list[str]]]]:
-    """`load(name)`: an UNREAD or STYLESHEETS page's tracker requests, by visitor."""
+    """`load(name)`: an UNREAD, STYLESHEETS or DATA_STYLESHEETS page's tracker
+    requests, by visitor."""
     from pathlib import Path
 
     if not Path("/usr/bin/chromium").exists():
@@ -375,14 +476,14 @@ def tracker_chromium() -> Iterator[Callable[[str], dict[str, list[str]]]]:
         pytest.skip(reason=reason)
     from redteam.harness import chromium as open_chromium
 
-    with open_chromium({**UNREAD, **STYLESHEETS}) as load:
+    with open_chromium({**UNREAD, **STYLESHEETS, **DATA_STYLESHEETS}) as load:
         yield load
 
 
 @pytest.mark.browser
 @pytest.mark.server
 class TestTrackersInChromium:
-    @pytest.mark.parametrize("name", [*UNREAD, *STYLESHEETS])
+    @pytest.mark.parametrize("name", [*UNREAD, *STYLESHEETS, *DATA_STYLESHEETS])
     def test_chromium_requests_no_tracker_through_the_middleware(
         self, tracker_chromium: Callable[[str], dict[str, list[str]]], name: str
     ) -> None:

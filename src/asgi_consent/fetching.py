@@ -79,6 +79,7 @@ class Context:
     xml: bool = False  # an XHTML page (read by an XML parser)
     provider: str = ""  # the provider of the last tracker matched (placeholder text)
     nested: list[bytes] = field(default_factory=list)  # documents in srcdoc or data:
+    data_depth: int = 0  # data: stylesheets being read, one inside the other
     # What a URL needs (its categories, and the provider it matched), read against
     # `verdicts_for` (base, document URL); preconnect hints, read by host, apart.
     verdicts: Memo[str, Verdict] = field(default_factory=_verdicts)
@@ -133,7 +134,7 @@ def _resolved_categories(
         parts = data_url_parts(url.href())
         if parts is None:
             return set(ctx.every_category), None
-        return set(ctx.rules.inline_categories(parts[1])), None
+        return set(ctx.rules.inline_categories(parts[1])) | _data_stylesheet(*parts, ctx), None
     found = ctx.rules.match_host(url) if host_only else ctx.rules.match_url(url)
     if found is None:
         return set(ctx.rules.host_categories(url)), None
@@ -181,6 +182,31 @@ def _frame_categories(value: str, ctx: Context) -> set[str]:
             if written != payload and ";base64" not in value.partition(",")[0].lower():
                 ctx.nested.append(written)
     return found
+
+
+def _data_stylesheet(mime: str, body: bytes, ctx: Context) -> set[str]:
+    """A data: URL's body read as the stylesheet it may be (text/css, or any type in a
+    quirks-mode page): CSS escapes ("\\2e"), percent signs and other letters can spell a
+    tracker's URL that no marker finds in its bytes. Three data: URLs deep at most."""
+    if mime != "text/css":
+        try:  # a binary body (an image) is no stylesheet anyone wrote
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return set()
+        if body.isascii() and b"\\" not in body and b"%" not in body:
+            return set()  # the markers have read it as it is
+    else:
+        text = body.decode("utf-8", "replace")
+    if ctx.data_depth >= _DATA_DEPTH:
+        return set(ctx.every_category)
+    ctx.data_depth += 1
+    try:
+        return _union(url_categories(value, ctx) for value in css_urls(text))
+    finally:
+        ctx.data_depth -= 1
+
+
+_DATA_DEPTH = 3
 
 
 def _union(parts: Iterable[set[str]]) -> set[str]:
