@@ -14,22 +14,23 @@ import logging
 import re
 
 from .config import NECESSARY
-from .fetching import Context, Edit
+from .fetching import Context, Edit, decode
 from .plan import Placeholder as Placeholder
 from .plan import RewritePlan as RewritePlan
-from .scanner import ALL, DOCTYPE, GUARDED, LONG_ATTRIBUTE, LONG_END, LONG_START, Scanner
+from .scanner import ALL, DOCTYPE, GUARDED, LONG_ATTRIBUTE, LONG_END, LONG_START, PI, Scanner
 from .tagdecision import (
     CDATA,
     decide_start_tag,
     empty_entities,
+    held_stylesheet,
     held_unread,
     note_base,
     renamed_unread,
     split_cdata,
 )
-from .tags import Tag
+from .tags import Tag, attribute
 from .tree import LEFT, RAWTEXT, SCRIPT
-from .urls import absolute_url
+from .urls import absolute_url, parse_url
 
 logger = logging.getLogger("asgi_consent")
 
@@ -53,6 +54,10 @@ _DOCUMENT_TAGS = frozenset({b"html", b"head", b"body"})
 _READ_CONTENT = frozenset({b"script", b"style", b"noscript"})  # decisions read their content
 # A page whose own URL we do not know (no Host header) still resolves "//host/x.js".
 _SOMEWHERE = absolute_url("http://localhost/")
+# A <base> start tag, wherever its bytes are: a browser may read one where the scanner
+# reads text (<noscript> content without JavaScript, SVG that the tree model left, a tag
+# too long to hold), and Chromium's preload scanner takes an SVG or MathML one too.
+_BASE_TAG = re.compile(rb"<(?i:base)[\t\n\f\r />]")
 
 
 class HtmlRewriter:
@@ -87,6 +92,14 @@ class HtmlRewriter:
         self.found: set[str] = set()  # categories of everything held back
         self._long_held = False
         self._long_name = b""
+        # "<base" start tags in the page's bytes, and those read as a tag whose href
+        # leaves our own URLs where they are: any other pins our insertion to the host.
+        self._base_tags = 0
+        self._bases_harmless = 0
+        self._base_tail = b""  # the last bytes read: a "<base" may straddle two views
+        # In the content of an element reported unread (Tag.unread): every "<" is written
+        # "&lt;", so that no reading finds markup in it.
+        self._as_text = False
 
     # -- public ---------------------------------------------------------------
 
@@ -142,22 +155,27 @@ class HtmlRewriter:
         """Output `view` (complete, decided input) with the edits of its tags applied."""
         edits: list[Edit] = []
         cursor = 0
+        if not (self._depth or self._in_noscript):
+            self._count_base_tags(view)
+        text_from = 0 if self._as_text else -1
         for tag in tags:
-            if self._document is None:
+            if text_from >= 0:  # the first tag after an unread element's start is its end
+                edits.append(_as_text(view, text_from, tag.start))
+                text_from, self._as_text = -1, False
+            if self._document is None and tag.name != PI:  # a PI comes before the root
                 before = b"".join(self._early) + b"".join(out) + view[cursor : tag.start]
                 self._decide(tag.name == DOCTYPE or _starts_document(before, tag), out)
-            if tag.name == DOCTYPE:
-                if self._plan.blocked:
-                    edits.extend(empty_entities(tag, view, self._ctx, self._plan))
-            elif tag.name == CDATA:
+            if tag.name in (DOCTYPE, PI, CDATA):
                 if self._plan.blocked:  # nothing held back: nothing to make unambiguous
-                    edits.extend(split_cdata(tag, view))
+                    edits.extend(self._markup_declaration(tag, view))
             elif tag.long:
                 self._long_tag(tag, edits)
             elif not tag.is_end:
                 self._start_tag(tag, view, edits)
             if tag.guess and self._plan.blocked:
                 edits.append(_agreed(tag))
+            if tag.unread:
+                text_from, self._as_text = tag.end, True
             if (
                 tag.is_end
                 and tag.long != LONG_END
@@ -166,9 +184,47 @@ class HtmlRewriter:
             ):
                 cursor = self._output(view, cursor, tag.start, edits, out)
                 self._body_end(out)
+        if text_from >= 0:
+            edits.append(_as_text(view, text_from, len(view)))
         self._output(view, cursor, len(view) + 1, edits, out)  # + 1: an insertion at the end
 
+    def _markup_declaration(self, tag: Tag, view: bytes) -> list[Edit]:
+        """An XHTML DOCTYPE's entities, an xml-stylesheet instruction, a CDATA section."""
+        if tag.name == DOCTYPE:
+            return empty_entities(tag, view, self._ctx, self._plan)
+        if tag.name == PI:
+            held, edits = held_stylesheet(tag, view, self._ctx, self._plan)
+            self.found |= held
+            return edits
+        return split_cdata(tag, view)
+
+    def _count_base_tags(self, view: bytes) -> None:
+        straddling = self._base_tail + view[:5]
+        self._base_tags += sum(
+            1 for found in _BASE_TAG.finditer(straddling) if found.start() < len(self._base_tail)
+        )
+        self._base_tags += len(_BASE_TAG.findall(view))
+        self._base_tail = (self._base_tail + view[-5:])[-5:]
+
+    def _harmless_base(self, tag: Tag, view: bytes) -> bool:
+        """Whether a <base> tag (of any namespace) leaves our own URLs on this origin."""
+        href = attribute(tag.attributes(view), b"href")
+        if href is None:
+            return True
+        document = self._ctx.document_url
+        url = parse_url(decode(href.value, self._ctx), document)
+        return (
+            url is not None
+            and document is not None
+            and ((url.scheme, url.host) == (document.scheme, document.host))
+        )
+
     def _start_tag(self, tag: Tag, view: bytes, edits: list[Edit]) -> None:
+        if tag.name == b"base":
+            if self._harmless_base(tag, view):
+                self._bases_harmless += 1
+            else:  # any namespace, held back or not: pinning ours costs nothing
+                self._ctx.cross_origin_base = True
         if self._head_pending and tag.name != b"html":
             self._head_pending = False
             at = tag.end if tag.name == b"head" else tag.start
@@ -276,7 +332,8 @@ class HtmlRewriter:
         insertion = self._plan.before_body_end
         if not self._document or not insertion or self._depth or self._in_noscript:
             return
-        if self._ctx.cross_origin_base and self._plan.cross_origin_insertion:
+        moved = self._ctx.cross_origin_base or self._base_tags > self._bases_harmless
+        if moved and self._plan.cross_origin_insertion:
             insertion = self._plan.cross_origin_insertion
         if self._tail is not None:
             tail, self._tail = self._tail, None
@@ -324,6 +381,12 @@ class HtmlRewriter:
             self._head_pending = False
         out[:0] = self._early
         self._early = []
+
+
+def _as_text(view: bytes, start: int, stop: int) -> Edit:
+    """Raw text we could not read as the markup another reading takes it for (Tag.unread):
+    with "&lt;" for every "<", it is text in every reading, and ends where it ends now."""
+    return (start, stop, view[start:stop].replace(b"<", b"&lt;"))
 
 
 def _agreed(tag: Tag) -> Edit:

@@ -27,6 +27,10 @@ _XML_DOCTYPE = re.compile(
     rb"""<!DOCTYPE(?:[^\[>"']++|"[^"]*+"|'[^']*+')*+(?:\[(?:[^\]"']++|"[^"]*+"|'[^']*+')*+\][^>]*+)?>"""
 )
 DOCTYPE = b"!doctype"  # the name of the reported XML DOCTYPE
+PI = b"?"  # the name of a reported XML processing instruction (an xml-stylesheet one)
+STYLESHEET_PI = b"xml-stylesheet"
+_PI_TARGET = re.compile(rb"[^\t\n\r ?]*+")
+_PI_LONGEST = 2 + len(STYLESHEET_PI)  # "<?" and the one target we read
 _ALPHA = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _SPACE = b" \t\n\f\r"
 
@@ -133,8 +137,9 @@ class Scanner:
         if nxt == b"!":
             return self._declaration(buf, lt, final, tags)
         if nxt == b"?":
-            closer = b"?>" if self.xml else b">"
-            return self._until(buf, lt, lt + 2, closer, final)
+            if self.xml:
+                return self._processing_instruction(buf, lt, final, tags)
+            return self._until(buf, lt, lt + 2, b">", final)
         return lt + 1
 
     def _end_tag_open(self, buf: Buffer, lt: int, final: bool, tags: list[Tag]) -> int:
@@ -172,6 +177,27 @@ class Scanner:
             return -lt - 1
         tags.append(Tag(DOCTYPE, lt, found.end(), lt + 9, False, content_end=found.end()))
         return found.end()
+
+    def _processing_instruction(self, buf: Buffer, lt: int, final: bool, tags: list[Tag]) -> int:
+        """XML: `<?target data?>`, text to us, but an xml-stylesheet one makes the browser
+        fetch the stylesheet its href names: it is reported (named PI), whole, or past the
+        hold limit its target alone (content_end None: its data unread)."""
+        found = _PI_TARGET.match(buf, lt + 2)
+        target_end = found.end() if found is not None else lt + 2
+        if target_end == len(buf) and not final and target_end - lt <= _PI_LONGEST:
+            return -lt - 1  # the target may go on (and be xml-stylesheet)
+        if buf[lt + 2 : target_end] != STYLESHEET_PI:
+            return self._until(buf, lt, lt + 2, b"?>", final)
+        close = buf.find(b"?>", max(target_end, self.search_from))
+        if close < 0 and not final and len(buf) - lt <= self.hold_limit:
+            self.search_from = max(target_end, len(buf) - 1)
+            return -lt - 1
+        self.search_from = 0
+        if close < 0:
+            tags.append(Tag(PI, lt, target_end, target_end, False))
+            return self._until(buf, lt, target_end, b"?>", final)
+        tags.append(Tag(PI, lt, close + 2, target_end, False, content_end=close))
+        return close + 2
 
     def _cdata(self, buf: Buffer, lt: int, final: bool, tags: list[Tag]) -> int:
         """`<![CDATA[`: a CDATA section to "]]>" in SVG and MathML, a bogus comment to the
@@ -272,6 +298,7 @@ class Scanner:
             self.pending = tag
         else:
             tag.content_end = None
+            tag.unread = bool(self.hold) and _markup_elsewhere(tag)
             tags.append(tag)
         return tag.end
 
@@ -336,6 +363,7 @@ class Scanner:
         if pending is not None and len(buf) - pending.start > self.hold_limit:
             # Too long to hold: report the element with its end unknown (fail closed)
             # and go on reading its content as it streams.
+            pending.unread = _markup_elsewhere(pending)
             self._report(pending, None, tags)
             self.pending = pending = None
         return -(pending.start if pending is not None else self.search_from) - 1
@@ -367,3 +395,9 @@ class Scanner:
         if close is None:
             self.search_from = max(pos, len(buf) - _OVERLAP)
         return close
+
+
+def _markup_elsewhere(tag: Tag) -> bool:
+    """Whether another reading takes this raw-text element's content for markup: a
+    <noscript> (without JavaScript), an SVG or MathML one (if the tree model is right)."""
+    return tag.dual is not None or (tag.name == b"noscript" and not tag.foreign)

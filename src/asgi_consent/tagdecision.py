@@ -28,7 +28,7 @@ from .fetching import (
     url_categories,
 )
 from .fetchtable import ELEMENT_ATTRIBUTES, NOT_PLAIN, PREFIX, attribute_kind, plain_kinds
-from .tags import Attribute, Tag, attribute
+from .tags import Attribute, Tag, attribute, read_attributes
 from .urls import parse_url
 
 if TYPE_CHECKING:
@@ -273,6 +273,24 @@ def split_cdata(tag: Tag, buf: bytes) -> list[Edit]:
     if b">" not in content:
         return []
     return [(tag.name_end, tag.content_end, content.replace(b">", b"]]>&gt;<![CDATA["))]
+
+
+def held_stylesheet(
+    tag: Tag, buf: bytes, ctx: Context, plan: RewritePlan
+) -> tuple[set[str], list[Edit]]:
+    """An XHTML page's `<?xml-stylesheet href="..."?>` (the scanner's PI): the browser
+    fetches the stylesheet its href names. One that needs a refused category, or whose
+    data we could not read, gets another target (an unknown instruction does nothing)."""
+    if tag.content_end is None:
+        needed = set(ctx.every_category)
+    else:
+        needed = set()
+        for attr in read_attributes(buf, tag.name_end, tag.content_end):
+            if attr.name == b"href":
+                needed |= url_categories(decode(attr.value, ctx), ctx)
+    if not any(plan.refuses(c) for c in needed - {NECESSARY}):
+        return set(), []
+    return needed, [(tag.start + 2, tag.start + 2, PREFIX)]
 
 
 _ENTITY = re.compile(rb"""(<!ENTITY\s+[^\s%]\S*\s+)("[^"]*"|'[^']*')""")

@@ -58,6 +58,9 @@ class Tag:
     long: int = 0  # a tag too long to hold: LONG_START, then LONG_ATTRIBUTE names, LONG_END
     self_closing_flag: bool | None = None
     guess: int = 0  # an end tag inside SVG/MathML: tree.LEFT or tree.STAYED, if guessed
+    # raw text that another reading takes for markup (<noscript>, an SVG <style>, ...),
+    # reported with its content unread (too long to hold, or its start tag was)
+    unread: bool = False
     _attributes: list[Attribute] | None = field(default=None, repr=False)
 
     def attributes(self, buf: Buffer) -> list[Attribute]:
