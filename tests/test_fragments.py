@@ -434,6 +434,24 @@ async def test_document_starting_with_head_or_body_is_a_document() -> None:
 
 
 @pytest.mark.anyio
+async def test_document_starting_with_what_only_a_head_holds_is_a_document() -> None:
+    """A page without doctype, <html> or <head> that starts with its <meta>, <title> or
+    <base> is a page (it got no banner and no guard: red-team session 4)."""
+    for first in (b"<meta charset=utf-8>", b"<TITLE>x</TITLE>", b'<base href="/">'):
+        page = first + b"<p>Hello"
+        body = await get(page, "/")
+        assert BANNER in body[len(page) :], page
+
+
+@pytest.mark.anyio
+async def test_a_fragment_request_starting_with_a_title_stays_a_fragment() -> None:
+    """htmx swaps a response's <title> into the page: such an answer is no page."""
+    page = b"<title>New title</title><p>Hello</p>"
+    body = await get(page, "/", headers={"HX-Request": "true"})
+    assert body == page
+
+
+@pytest.mark.anyio
 async def test_document_without_a_closing_body_tag_gets_the_settings_control_after_a_choice() -> (
     None
 ):

@@ -50,7 +50,9 @@ _PROLOGUE = re.compile(
     re.S,
 )
 _DOCTYPE = re.compile(rb"<!doctype", re.I)
-_DOCUMENT_TAGS = frozenset({b"html", b"head", b"body"})
+# A first tag that opens a document: <html>, <head>, <body>, or what only a document's
+# head holds (a page without them starts "<meta charset=utf-8><title>").
+_DOCUMENT_TAGS = frozenset({b"html", b"head", b"body", b"meta", b"title", b"base"})
 _READ_CONTENT = frozenset({b"script", b"style", b"noscript"})  # decisions read their content
 # A page whose own URL we do not know (no Host header) still resolves "//host/x.js".
 _SOMEWHERE = absolute_url("http://localhost/")
