@@ -536,9 +536,19 @@ GUARD_GAPS: dict[str, str] = {
         "<script>new Worker(URL.createObjectURL(new Blob([\"importScripts('https://www.goo'+"
         "'gletagmanager.com/gtag/js?id=G-ABC123')\"])));</script>"
     ),
-    # ... and in the page, ways to fetch that it does not wrap:
+    # ... and in the page, ways to fetch that no wrapper reaches: import() is syntax, and
+    # Chromium sets a style's named properties through an interceptor, not an accessor:
+    "style-property": _page("<script>document.body.style.backgroundImage='image-set(\"https://"
+                            "www.face'+'book.com/tr?id=1\" 1x)';</script>"),
     "dynamic-import": _page("<script>import('https://www.google'+'tagmanager.com/gtag/js?id=G-1')"
                             ".catch(()=>0);</script>"),
+}  # fmt: skip
+GUARDED_IN_PAGE = {
+    "in-page": _page(f"<script>{_LOADER}</script>"),
+    # A page without DOCTYPE, <html> or <head> that starts with its <meta> was read as a
+    # fragment (no guard, no banner); it is a page now.
+    "no-doctype-first-tag-meta": f"<meta charset=utf-8><title>t</title><script>{_LOADER}</script>",
+    # APIs the guard did not wrap (red-team session 4); it does now:
     "paint-worklet": _page("<script>CSS.paintWorklet.addModule('https://www.google'+"
                            "'tagmanager.com/gtag/js?id=G-1').catch(()=>0);</script>"),
     "event-source": _page("<script>new EventSource('https://www.google'+"
@@ -546,8 +556,6 @@ GUARD_GAPS: dict[str, str] = {
     "audio-constructor": _page("<script>new Audio('https://www.face'+'book.com/tr?id=1');</script>"),
     "font-face-constructor": _page("<script>new FontFace('x','url(https://www.face'+"
                                    "'book.com/tr?id=1)').load().catch(()=>0);</script>"),
-    "style-property": _page("<script>document.body.style.backgroundImage='image-set(\"https://"
-                            "www.face'+'book.com/tr?id=1\" 1x)';</script>"),
     "sheet-insert-rule": _page("<style id=st></style><script>document.getElementById('st').sheet"
                                ".insertRule('body{background:url(https://www.face'+"
                                "'book.com/tr?id=1)}');</script>"),
@@ -555,12 +563,6 @@ GUARD_GAPS: dict[str, str] = {
                                "url(https://www.face'+'book.com/tr?id=1)}');"
                                "document.adoptedStyleSheets=[s];</script>"),
 }  # fmt: skip
-GUARDED_IN_PAGE = {
-    "in-page": _page(f"<script>{_LOADER}</script>"),
-    # A page without DOCTYPE, <html> or <head> that starts with its <meta> was read as a
-    # fragment (no guard, no banner); it is a page now.
-    "no-doctype-first-tag-meta": f"<meta charset=utf-8><title>t</title><script>{_LOADER}</script>",
-}
 
 
 @pytest.fixture(scope="class")

@@ -613,6 +613,110 @@
     };
   }
 
+  // -- other fetches page code starts: constructors, event streams, worklets, CSS ---------
+
+  // CSS text as the CSS parser reads it: escapes ("\\2e ", "\\.") are characters.
+  const CSS_ESCAPE = /\\([0-9A-Fa-f]{1,6})[\t\n\f\r ]?|\\([\s\S])/g;
+  const codePoint = (hex) => {
+    const value = parseInt(hex, 16);
+    return value > 0 && value <= 0x10ffff && (value < 0xd800 || value > 0xdfff)
+      ? String.fromCodePoint(value) : "\ufffd";
+  };
+  const cssCategories = (text) => {
+    const value = String(text);
+    const plain = value.includes("\\")
+      ? value.replace(CSS_ESCAPE, (_, hex, other) => (hex ? codePoint(hex) : other)) : value;
+    return inlineCategories(plain);
+  };
+  const wrapConstructor = (name, construct) => {
+    const Original = window[name];
+    if (typeof Original !== "function") { return; }
+    window[name] = new Proxy(Original, { construct: (target, args, newTarget) => construct(target, args, newTarget) });
+  };
+
+  // new Audio(url) sets its source inside the browser: set it through the guarded setter.
+  wrapConstructor("Audio", (target, args, newTarget) => {
+    const el = Reflect.construct(target, [], newTarget);
+    set.call(el, "preload", "auto");
+    if (args.length && args[0] !== undefined) { el.src = args[0]; }
+    return el;
+  });
+  // An event stream of a refused category is not opened (a later one, once granted, is).
+  wrapConstructor("EventSource", (target, args, newTarget) => {
+    const categories = requestCategories(args[0]);
+    if (refused(categories)) { throw new DOMException("held back until consent", "SecurityError"); }
+    return Reflect.construct(target, args, newTarget);
+  });
+  // A font from a refused tracker's URL: the face is made with a source that loads nothing.
+  wrapConstructor("FontFace", (target, args, newTarget) => {
+    if (args.length > 1 && typeof args[1] === "string" && refused(cssCategories(args[1]))) {
+      return Reflect.construct(target, [args[0], 'local("asgi-consent-held")', ...args.slice(2)], newTarget);
+    }
+    return Reflect.construct(target, args, newTarget);
+  });
+  if (typeof Worklet === "function") {
+    patch(Worklet.prototype, "addModule", (original) => function (url, options) {
+      const categories = requestCategories(url);
+      if (!refused(categories)) { return original.apply(this, arguments); }
+      return new Promise((resolve, reject) => {
+        later(categories, () => original.call(this, url, options).then(resolve, reject));
+      });
+    });
+  }
+  // Style sheets and style properties written by code: CSS naming a refused tracker is
+  // applied once its category is granted.
+  const heldCss = (original, answer) => function (text, ...rest) {
+    const categories = cssCategories(text);
+    if (!refused(categories)) { return original.call(this, text, ...rest); }
+    later(categories, () => original.call(this, text, ...rest));
+    return answer(this, text, ...rest);
+  };
+  const ruleIndex = (sheet, text, index) => (index === undefined ? 0 : Number(index) || 0);
+  for (const proto of [CSSStyleSheet.prototype, typeof CSSGroupingRule === "function" ? CSSGroupingRule.prototype : null]) {
+    patch(proto, "insertRule", (original) => heldCss(original, ruleIndex));
+  }
+  patch(CSSStyleSheet.prototype, "addRule", (original) => heldCss(original, () => -1));
+  patch(CSSStyleSheet.prototype, "replaceSync", (original) => heldCss(original, () => undefined));
+  patch(CSSStyleSheet.prototype, "replace", (original) => function (text) {
+    const categories = cssCategories(text);
+    if (!refused(categories)) { return original.call(this, text); }
+    return new Promise((resolve, reject) => {
+      later(categories, () => original.call(this, text).then(resolve, reject));
+    });
+  });
+  const Style = CSSStyleDeclaration.prototype;
+  patch(Style, "setProperty", (original) => function (name, value, ...rest) {
+    const categories = cssCategories(value);
+    if (!refused(categories)) { return original.call(this, name, value, ...rest); }
+    later(categories, () => original.call(this, name, value, ...rest));
+    return undefined;
+  });
+  // The properties whose values can hold a url() or image-set(), in both spellings, where
+  // they are accessors (Firefox); Chromium reads named properties through an interceptor
+  // no script can wrap, so there only cssText and setProperty are guarded.
+  const URL_PROPERTIES = [
+    "cssText", "background", "background-image", "border-image", "border-image-source",
+    "list-style", "list-style-image", "content", "cursor", "mask", "mask-image",
+    "mask-border", "mask-border-source", "shape-outside", "filter", "clip-path",
+    "offset-path", "marker", "marker-start", "marker-mid", "marker-end", "src",
+    "-webkit-mask", "-webkit-mask-image", "-webkit-mask-box-image",
+    "-webkit-mask-box-image-source", "-webkit-border-image", "-webkit-box-reflect",
+  ];
+  const camel = (name) => name.replace(/^-webkit-/, "webkit-").replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+  for (const name of new Set(URL_PROPERTIES.flatMap((n) => [n, camel(n)]))) {
+    const descriptor = own(Style, name);
+    if (!descriptor || !descriptor.set) { continue; }
+    const original = descriptor.set;
+    Object.defineProperty(Style, name, {
+      ...descriptor,
+      set(value) {
+        const categories = cssCategories(value);
+        if (!refused(categories)) { original.call(this, value); return; }
+        later(categories, () => original.call(this, value));
+      },
+    });
+  }
+
   // -- a choice: consent.js tells us before it wakes anything ---------------------------
 
   // Elements that are not in the page cannot be woken by consent.js: put back here, so
