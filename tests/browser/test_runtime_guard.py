@@ -106,6 +106,12 @@ APP_JS = r"""
     link.href = `https://static.hotjar.com/c/hotjar-${tag}.js`;
     document.head.append(link);
 
+    new Audio(`https://www.facebook.com/tr?ev=${tag}-Audio`);
+    const sheet = new CSSStyleSheet();
+    const root = tag === "early" ? "html" : "body";
+    sheet.replaceSync(`${root}{background:url(https://www.facebook.com/tr?ev=${tag}-replaceSync)}`);
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+
     navigator.sendBeacon(`https://region1.google-analytics.com/g/collect?beacon=${tag}`, "x");
     fetch(`https://www.google-analytics.com/g/collect?fetch=${tag}`, { mode: "no-cors" })
       .catch(() => {});
@@ -146,6 +152,8 @@ REQUESTED = (
             ("embed/", "innerHTML"),
             ("embed/", "outerHTML"),
             ("ev=", "setAttribute"),
+            ("ev=", "Audio"),
+            ("ev=", "replaceSync"),
             ("ev=", "srcset"),
             ("embed/", "src"),
             ("ev=", "Image"),
