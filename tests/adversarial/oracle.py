@@ -270,6 +270,13 @@ def every_value(attrs: dict[str, str], name: str) -> list[str]:
     return [attrs[name]] if name in attrs else []
 
 
+def child_text(element: Element) -> str:
+    """An element's child text content (what an SVG script runs and an SVG style reads):
+    its Text children only. Not ElementTree's itertext(), which (in C) also yields the
+    text of comments: `<svg><script><!--...` is a comment to Chromium, not code."""
+    return (element.text or "") + "".join(child.tail or "" for child in element)
+
+
 def _is_base(element: Element, namespaces: tuple[str, ...]) -> bool:
     namespace = str(element.tag).rpartition("}")[0] + "}"
     return namespace in namespaces and element.tag.endswith("}base") and "href" in element.attrib
@@ -478,7 +485,7 @@ class _Reader:
         attrs = element.attrib
         href = attrs.get("href", attrs.get(XLINK_HREF))
         if name == "script":
-            text = "".join(element.itertext())
+            text = child_text(element)
             self.script("<svg:script", attrs, text, href, bases, depth)
             # Chromium fetches an SVG script's href whatever its type (text/plain too).
             if self.scripting and script_kind(attrs) is None:
@@ -486,4 +493,4 @@ class _Reader:
         elif name in ("image", "feImage", "use"):
             self.fetch(f"<svg:{name} href>", href, bases, depth)
         elif name == "style" and attrs.get("type", "").lower() in ("", "text/css"):
-            self.style("<svg:style>", "".join(element.itertext()), bases, depth)
+            self.style("<svg:style>", child_text(element), bases, depth)
