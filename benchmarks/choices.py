@@ -52,9 +52,9 @@ POSTGRES = "postgresql://postgres@127.0.0.1:5432/test?schema=bench_choices"
 def build() -> Any:
     """The app uvicorn serves (`--factory`): a page behind the middleware, the log at
     CHOICES_LOG (unset: off). GET /_bench/counts answers the writer's counts."""
-    from asgi_consent import ConsentMiddleware
-
     from starlette.types import Receive, Scope, Send
+
+    from asgi_consent import ConsentMiddleware
 
     async def page(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
