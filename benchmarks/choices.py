@@ -24,7 +24,7 @@ same rounds, for before/after.
 
     python -m benchmarks.choices [--seconds 5] [--rounds 3] [--concurrency 200]
                                  [--rate 1000 | --rate 200,500,1000]
-                                 [--before REV] [--loads saturated,paced]
+                                 [--before REV] [--loads saturated,paced] [--gc-freeze]
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import gc
 import json
 import os
 import random
@@ -60,6 +61,11 @@ def build() -> Any:
         if scope["type"] == "lifespan":
             while True:
                 message = await receive()
+                if message["type"] == "lifespan.startup" and os.environ.get("CHOICES_GC_FREEZE"):
+                    # Everything built so far (the middleware included) out of the GC's
+                    # sight: a full collection then scans only what requests leave.
+                    gc.collect()
+                    gc.freeze()
                 await send({"type": message["type"] + ".complete"})
                 if message["type"] == "lifespan.shutdown":
                     return
@@ -283,7 +289,14 @@ def main() -> None:
     )
     parser.add_argument("--loads", default="saturated,paced", help="saturated, paced or both")
     parser.add_argument("--seed", type=int, default=0, help="of the variants' order per round")
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="servers call gc.freeze() once started (does p99 follow the GC's full collections?)",
+    )
     args = parser.parse_args()
+    if args.gc_freeze:
+        os.environ["CHOICES_GC_FREEZE"] = "1"
     variants = _variants(tempfile.mkdtemp(prefix="asgi-consent-bench-"), args.before)
     chosen = args.loads.split(",")
     loads: dict[str, float | None] = {"saturated": None} if "saturated" in chosen else {}
