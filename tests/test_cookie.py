@@ -52,6 +52,22 @@ def test_an_encoded_choice_decodes_to_the_same_categories() -> None:
     assert consent.categories == {"necessary", "analytics", "media"}
 
 
+@pytest.mark.parametrize("decided", [True, False])
+@pytest.mark.parametrize("cacheable_html", [False, True])
+def test_an_issued_choice_is_what_its_value_decodes_to(decided: bool, cacheable_html: bool) -> None:
+    codec = _codec(at=T0 + 0.75, cacheable_html=cacheable_html)
+    value, consent = codec.issue(["media", "unknown"], consent_id="id-1", decided=decided)
+    assert value == codec.encode(["media", "unknown"], consent_id="id-1", decided=decided)
+    assert consent == _codec(at=T0 + 5, cacheable_html=cacheable_html).decode(value)
+    assert consent.categories == {"necessary", "media"}
+    assert consent.decided is decided
+
+
+def test_an_issued_value_is_signed_as_itsdangerous_signs() -> None:
+    value, _ = _codec().issue(["analytics"], consent_id="abc")
+    assert value == _sign("c1~1~analytics~abc")
+
+
 def test_a_decoded_choice_records_when_it_was_made_in_utc() -> None:
     codec = _codec()
     consent = codec.decode(codec.encode(["analytics"]))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 import pytest
+from starlette.responses import JSONResponse
 
 from asgi_consent import ConsentMiddleware
 from helpers import app_with, body_of, client, make_scope, run_asgi, wrap
@@ -244,6 +246,33 @@ async def test_json_accept_answers_with_the_new_state() -> None:
     given = datetime.fromisoformat(state["given_at"])
     assert datetime.fromisoformat(state["expires_at"]) - given == timedelta(days=20)
     assert state["settings_html"].startswith('<div id="asgi-consent-settings"')
+
+
+@pytest.mark.anyio
+async def test_json_answer_is_what_json_response_would_render() -> None:
+    # The settings fragment is escaped once per language and choice, not per answer:
+    # the body must still be exactly Starlette's rendering of the whole state.
+    mw = app_with(language="fr")
+    page = '/a"<&b?q=<x>'
+    response = await post_json(mw, {"choice": "save", "categories": ["media"], "next": page})
+    state = response.json()
+    assert response.content == JSONResponse(state).body
+    assert state["settings_html"] == mw.banner.settings_fragment(
+        "fr", frozenset({"necessary", "media"}), page, state["consent_id"]
+    )
+
+
+@pytest.mark.parametrize("next_path", ["/", "/p?q=1&r=<x>", '/"\\\t\u2028é', "/\x01"])
+@pytest.mark.parametrize("consent_id", [None, "abc", '"<id>'])
+def test_the_json_settings_fragment_is_the_fragment_as_json(
+    next_path: str, consent_id: str | None
+) -> None:
+    banner = app_with().banner
+    granted = frozenset({"necessary", "analytics"})
+    expected = banner.settings_fragment("en", granted, next_path, consent_id)
+    text = banner.settings_fragment_json("en", granted, next_path, consent_id)
+    assert json.loads(text) == expected
+    assert text == json.dumps(expected, ensure_ascii=False)
 
 
 @pytest.mark.anyio

@@ -6,6 +6,7 @@ request is rendered once per language and kept; only `next` is filled in per req
 
 from __future__ import annotations
 
+import json
 import re
 from html import escape
 from urllib.parse import quote
@@ -33,13 +34,40 @@ def _e(text: str) -> str:
     return escape(text, quote=True)
 
 
-def _fill(template: str, next_path: str, consent_id: str | None) -> str:
-    """`template` with the request's `next` path and consent id (if any) in their slots."""
+def _slot_values(next_path: str, consent_id: str | None) -> dict[str, str]:
+    """What goes into each slot for this request: the `next` path and consent id, escaped."""
     shown = ""
     if consent_id:
         shown = f'<p class="asgi-consent__id">ID: <code>{_e(consent_id)}</code></p>'
-    query = _e(quote(next_path, safe="/"))
-    return template.replace(_NEXT_QUERY, query).replace(_NEXT, _e(next_path)).replace(_ID, shown)
+    return {_NEXT_QUERY: _e(quote(next_path, safe="/")), _NEXT: _e(next_path), _ID: shown}
+
+
+def _fill(template: str, next_path: str, consent_id: str | None) -> str:
+    """`template` with the request's `next` path and consent id (if any) in their slots."""
+    values = _slot_values(next_path, consent_id)
+    return (
+        template.replace(_NEXT_QUERY, values[_NEXT_QUERY])
+        .replace(_NEXT, values[_NEXT])
+        .replace(_ID, values[_ID])
+    )
+
+
+_SLOT = re.compile("(" + "|".join(map(re.escape, (_NEXT_QUERY, _NEXT, _ID))) + ")")
+
+
+def _json_text(text: str) -> str:
+    """`text` as the inside of a JSON string, as `json.dumps(..., ensure_ascii=False)`
+    writes it (each character on its own: the pieces of a text join into the whole)."""
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
+def _json_pieces(template: str) -> list[str]:
+    """`template` split at its slots, each text already a JSON string's inside: a slot
+    (odd places) is filled per request, the 4 KB around it is escaped once."""
+    return [
+        piece if index % 2 else _json_text(piece)
+        for index, piece in enumerate(_SLOT.split(template))
+    ]
 
 
 def size_keeper(size: tuple[str, str] | None) -> tuple[str, str]:
@@ -79,6 +107,7 @@ class BannerRenderer:
         # Keys are languages, choices and catalogue names: bounded by the config.
         self._banners: Memo[tuple[str, bool, frozenset[str]], str] = Memo(size=256)
         self._settings: Memo[tuple[str, frozenset[str]], str] = Memo(size=1024)
+        self._settings_json: Memo[tuple[str, frozenset[str]], list[str]] = Memo(size=1024)
         self._placeholders: Memo[tuple[str, str, str], str] = Memo(size=1024)
         self.head = HeadScripts(config, assets)
         mode = ""
@@ -144,6 +173,26 @@ class BannerRenderer:
         """The settings control alone, for the script to insert after a choice."""
         template = self._settings.get((language, granted), self._render_settings)
         return _fill(template, next_path, consent_id)
+
+    def settings_fragment_json(
+        self,
+        language: str,
+        granted: frozenset[str],
+        next_path: str,
+        consent_id: str | None = None,
+    ) -> str:
+        """`settings_fragment(...)` as a JSON string, quotes included, the same text
+        `json.dumps(..., ensure_ascii=False)` gives: the endpoint answers every choice
+        with it, and escaping its 4 KB cost more than rendering it."""
+        pieces = self._settings_json.get(
+            (language, granted), lambda key: _json_pieces(self._render_settings(key))
+        )
+        values = _slot_values(next_path, consent_id)
+        text = "".join(
+            _json_text(values[piece]) if index % 2 else piece
+            for index, piece in enumerate(pieces)
+        )
+        return f'"{text}"'
 
     def preferences_page(
         self,

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from email.utils import formatdate
 
 from itsdangerous import BadData, TimestampSigner
+from itsdangerous.encoding import base64_encode, int_to_bytes, want_bytes
 
 from .config import NECESSARY, ConsentConfig
 from .memo import Memo
@@ -146,6 +147,13 @@ class _ClockedSigner(TimestampSigner):
     def get_timestamp(self) -> int:
         return int(self._clock())
 
+    def sign_at(self, value: str, timestamp: int) -> bytes:
+        """What `sign(value)` gives at `timestamp` (itsdangerous' own format): the caller
+        knows when it signed without reading the value back."""
+        separator = want_bytes(self.sep)
+        signed = value.encode() + separator + base64_encode(int_to_bytes(timestamp))
+        return signed + separator + self.get_signature(signed)
+
 
 class ConsentCodec:
     """Signs and verifies consent cookie values.
@@ -194,13 +202,31 @@ class ConsentCodec:
         self, categories: Iterable[str], *, consent_id: str | None = None, decided: bool = True
     ) -> str:
         """A signed cookie value; `decided=False` for grants that leave the banner asking."""
+        return self.issue(categories, consent_id=consent_id, decided=decided)[0]
+
+    def issue(
+        self, categories: Iterable[str], *, consent_id: str | None = None, decided: bool = True
+    ) -> tuple[str, Consent]:
+        """A signed cookie value (as `encode`) and the `Consent` it holds, the same as
+        `decode` would read from it, without verifying the signature just made."""
         granted = sorted((set(categories) & self._known) - {NECESSARY})
         consent_id = consent_id or secrets.token_urlsafe(9)
         fmt = _FORMAT if decided else _GRANTS_ONLY
         fields = [fmt, str(self._revision), ".".join(granted), consent_id]
         if self._key_tag is not None:
             fields.append(self._key_tag)
-        return self._signer.sign(_SEPARATOR.join(fields)).decode("ascii")
+        signed_at = int(self._clock())
+        value = self._signer.sign_at(_SEPARATOR.join(fields), signed_at).decode("ascii")
+        consent = Consent(
+            granted,
+            revision=self._revision,
+            given_at=datetime.fromtimestamp(signed_at, UTC),
+            consent_id=consent_id,
+            decided=decided,
+        )
+        # The visitor's next request brings this value back: known, it is not verified again.
+        self._verified.get(value, lambda _: (consent, float(signed_at)))
+        return value, consent
 
     def decode(self, raw: str | None) -> Consent:
         """The consent in a cookie value; `NO_CHOICE` for anything not valid now."""

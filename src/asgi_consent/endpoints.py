@@ -12,6 +12,7 @@ that accept JSON get JSON. Every answer carries `Cache-Control: no-store`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -169,8 +170,9 @@ class ConsentEndpoints:
         # A grant answers no question: before a choice, the banner keeps asking.
         decided = choice != "grant" or previous.decided
         # A visitor who chose before keeps their id: their records read as one history.
-        value = self._codec.encode(chosen, consent_id=previous.consent_id, decided=decided)
-        consent = self._codec.decode(value)
+        value, consent = self._codec.issue(
+            chosen, consent_id=previous.consent_id, decided=decided
+        )
         await self._record(request, consent, choice, fields)
         response = self._respond(request, consent, fields.get("next"))
         self._set_consent_cookie(request, response, value)
@@ -283,9 +285,14 @@ class ConsentEndpoints:
             state = self._state(consent)
             if consent.decided and self._config.settings_button:
                 language = choose_language(self._config, request)
-                state["settings_html"] = self._banner.settings_fragment(
+                fragment = self._banner.settings_fragment_json(
                     language, consent.categories, target, consent.consent_id
                 )
+                # What JSONResponse would render with "settings_html" last, without
+                # escaping the fragment's 4 KB again for every choice.
+                head = json.dumps(state, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+                body = f'{head[:-1]},"settings_html":{fragment}}}'
+                return Response(body.encode(), media_type=JSONResponse.media_type)
             return JSONResponse(state)
         return RedirectResponse(target, status_code=303)
 
@@ -297,7 +304,9 @@ class ConsentEndpoints:
     def _secure(self, request: Request) -> bool:
         if self._config.cookie_secure is not None:
             return self._config.cookie_secure
-        return request.url.scheme == "https" or self._config.cookie_samesite == "none"
+        # The scope's scheme, as request.url reads it, without building the whole URL.
+        scheme = request.scope.get("scheme", "http")
+        return scheme == "https" or self._config.cookie_samesite == "none"
 
     def _set_consent_cookie(
         self, request: Request, response: Response, value: str, *, max_age: int | None = None

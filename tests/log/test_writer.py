@@ -289,3 +289,32 @@ async def test_a_segment_another_writer_holds_is_left_to_it_until_released(
     await again.start()
     await wait_for(lambda: again.counts.replayed == 4)
     await again.close()
+
+
+async def test_a_store_call_whose_caller_is_cancelled_is_cancelled_and_kept(
+    tmp_path: Path,
+) -> None:
+    # A replay cancelled at close leaves its store call behind: that call is cancelled
+    # too and kept for settle(), so a failure it ends with is retrieved, never reported
+    # by asyncio as "Task exception was never retrieved".
+    from asgi_consent.log.guard import StoreGuard
+
+    started = asyncio.Event()
+
+    async def hanging_write() -> None:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        finally:
+            raise OSError("the pool closed under the call")
+
+    guard = StoreGuard(object(), tmp_path)
+    caller = asyncio.ensure_future(guard.bounded(hanging_write(), timeout=60))
+    await started.wait()
+    (call,) = [task for task in asyncio.all_tasks() if task.get_coro().__name__ == "hanging_write"]  # type: ignore[union-attr]
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    await guard.settle()
+    assert call.done()
+    assert guard._stray == set()

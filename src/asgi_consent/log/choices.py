@@ -57,6 +57,7 @@ class ChoiceLog:
         self._config = config
         # Keys are languages the banner is offered in: bounded by the config.
         self._banners: Memo[str, BannerVersion] = Memo(size=256)
+        self._category_names = config.category_names  # a property that builds a tuple
 
     @classmethod
     def from_config(cls, config: ConsentConfig) -> ChoiceLog | None:
@@ -107,7 +108,7 @@ class ChoiceLog:
                 consent_id=consent_id,
                 action=cast(Action, action),
                 granted=chosen,
-                refused=[n for n in cfg.category_names if n not in chosen] if decided else [],
+                refused=[n for n in self._category_names if n not in chosen] if decided else [],
                 policy_revision=cfg.policy_revision,
                 expires_at=expires_at,
                 method=method,

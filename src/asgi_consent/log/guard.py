@@ -29,7 +29,11 @@ class StoreGuard:
     async def bounded(self, work: Awaitable[None], timeout: float, what: str = "write") -> bool:
         """Run `work` for at most `timeout` seconds; False (reported) if it failed or hung."""
         task = asyncio.ensure_future(work)
-        done, _ = await asyncio.wait({task}, timeout=timeout)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=timeout)
+        except asyncio.CancelledError:  # our caller is cancelled (a replay at close)
+            self._keep(task)  # else a failure the call ends with is never retrieved
+            raise
         if not done:
             self.abandon(task, f"did not {what} within {timeout * 1e3:.0f} ms")
             return False
@@ -43,6 +47,9 @@ class StoreGuard:
         """Report `problem`, cancel `task` (a hung call) and keep it until `settle()`.
         If the call still lands, the records' ids keep the store right."""
         self.report(problem)
+        self._keep(task)
+
+    def _keep(self, task: asyncio.Task[Any]) -> None:
         task.cancel()
         self._stray.add(task)
         task.add_done_callback(self._forget)

@@ -48,10 +48,10 @@ MAX_SHORT = 128  # consent id, language, record id
 
 def format_time(moment: datetime) -> str:
     """`moment` in UTC as fixed-width ISO 8601 text, so text order is time order."""
-    if moment.tzinfo is None:
-        raise ValueError("consent log times must be timezone-aware")
+    if moment.tzinfo is not UTC:  # a record's times are UTC already
+        moment = _utc(moment)
     # isoformat() of a UTC time ends in "+00:00"; twice as fast as strftime.
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+    return moment.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_time(text: str) -> datetime:
@@ -63,6 +63,8 @@ def parse_time(text: str) -> datetime:
 
 
 def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is UTC:
+        return moment
     if moment.tzinfo is None:
         raise ValueError("consent log times must be timezone-aware")
     return moment.astimezone(UTC)
@@ -112,6 +114,8 @@ def _clean_text(text: str, limit: int) -> str:
     text = text[:limit]
     if "\x00" in text:
         text = text.replace("\x00", "\ufffd")
+    if text.isascii():  # the common case: no surrogate to replace, no copy to make
+        return text
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
