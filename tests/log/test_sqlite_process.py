@@ -131,3 +131,51 @@ async def test_an_error_in_the_child_is_raised_as_sqlite_raised_it(tmp_path: Pat
     await store.write([make_record()], [])  # the child goes on
     assert len(await all_records(store)) == 2
     await store.close()
+
+
+def test_the_child_checkpoints_between_batches_so_the_wal_stays_bounded(tmp_path: Path) -> None:
+    """SQLite's own checkpoint would run inside the commit that passes 1,000 WAL pages,
+    on the time of the visitors waiting for that batch; the child turns it off and
+    checkpoints after its answer instead. Were it to stop checkpointing, the WAL would
+    grow with every batch: after 1,200 one-row batches it holds at most a few hundred."""
+    import contextlib
+    import marshal
+    import subprocess
+    import sys
+
+    from asgi_consent.log import sqlitechild
+
+    path = tmp_path / "c.db"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE t (a TEXT)")
+        db.commit()
+    child = subprocess.Popen(
+        [sys.executable, sqlitechild.__file__, str(path), "5"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert child.stdin is not None and child.stdout is not None
+
+    def answer() -> object:
+        (size,) = sqlitechild.HEADER.unpack(child.stdout.read(sqlitechild.HEADER.size))
+        return marshal.loads(child.stdout.read(size))
+
+    try:
+        assert answer() == (0, None)
+        batches = 1200
+        for seq in range(1, batches + 1):
+            frame = marshal.dumps((seq, [("INSERT INTO t VALUES (?)", [("x" * 200,)])]))
+            child.stdin.write(sqlitechild.HEADER.pack(len(frame)) + frame)
+            child.stdin.flush()
+            assert answer() == (seq, None)  # one at a time: no batch waits at a checkpoint
+        wal_size = path.with_name("c.db-wal").stat().st_size  # the child has it open
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+            assert db.execute("SELECT count(*) FROM t").fetchone()[0] == batches
+    finally:
+        child.stdin.close()
+        child.wait(timeout=10)
+        child.stdout.close()
+    assert mode == "wal"
+    wal_frames = (wal_size - 32) // (4096 + 24)  # header, then page-sized frames
+    assert 0 < wal_frames < batches  # a frame or more per batch without checkpoints
