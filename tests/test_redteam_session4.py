@@ -206,34 +206,7 @@ STYLESHEETS: dict[str, tuple[bytes, list[tuple[bytes, bytes]]]] = {
 
 def _serve_xhtml(chunks: list[bytes], visitor: Visitor) -> bytes:
     """The body the middleware sends `visitor` for an XHTML page streamed in `chunks`."""
-    import asyncio
-
-    from asgi_consent import ConsentMiddleware
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": _XHTML})
-        for index, chunk in enumerate(chunks):
-            more = index < len(chunks) - 1
-            await send({"type": "http.response.body", "body": chunk, "more_body": more})
-
-    cookie = visitors.COOKIES[visitor]
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": "/", "raw_path": b"/", "root_path": "", "query_string": b"",
-        "headers": [(b"host", b"testserver"), *([(b"cookie", cookie)] if cookie else [])],
-        "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
-    }  # fmt: skip
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Any) -> None:
-        sent.append(dict(message))
-
-    middleware = ConsentMiddleware(app, secret_key=visitors.SECRET)
-    asyncio.run(middleware(scope, receive, send))
-    return b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return visitors.serve(chunks, visitor, content_type=_XHTML[0][1])
 
 
 def _live_stylesheets(out: bytes) -> list[str]:

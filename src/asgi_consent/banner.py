@@ -6,20 +6,22 @@ request is rendered once per language and kept; only `next` is filled in per req
 
 from __future__ import annotations
 
-import json
 import re
-from html import escape
-from urllib.parse import quote
 
 from .assets import Assets
 from .config import NECESSARY, ConsentConfig
 from .head import CONSENT_MODE_SIGNALS, HeadScripts, pairs
 from .locales import Texts, texts_for
 from .memo import Memo
+from .slots import ID as _ID
+from .slots import NEXT as _NEXT
+from .slots import NEXT_QUERY as _NEXT_QUERY
+from .slots import fill as _fill
+from .slots import html_escaped as _e
+from .slots import json_pieces as _json_pieces
+from .slots import json_text as _json_text
+from .slots import slot_values as _slot_values
 
-_NEXT = "\x00next\x00"  # slot for the per-request `next` path; never in escaped text
-_NEXT_QUERY = "\x00query\x00"  # the same path, as the `next` query of a link
-_ID = "\x00id\x00"  # slot for the visitor's consent id, after a choice
 _SIZE = "\x00size\x00"  # slot for a placeholder's size keeper
 # An HTML dimension value as browsers read it: digits, a fraction, a "%"; the rest ignored.
 _DIMENSION = re.compile(r"[\t\n\f\r ]*([0-9]{1,5})(?:\.[0-9]*)?(%?)")
@@ -29,45 +31,6 @@ _CLOSE_ICON = (
     ' focusable="false"><path d="M6 6l12 12M18 6L6 18" stroke="currentColor"'
     ' stroke-width="2" stroke-linecap="round" fill="none"/></svg>'
 )
-
-def _e(text: str) -> str:
-    return escape(text, quote=True)
-
-
-def _slot_values(next_path: str, consent_id: str | None) -> dict[str, str]:
-    """What goes into each slot for this request: the `next` path and consent id, escaped."""
-    shown = ""
-    if consent_id:
-        shown = f'<p class="asgi-consent__id">ID: <code>{_e(consent_id)}</code></p>'
-    return {_NEXT_QUERY: _e(quote(next_path, safe="/")), _NEXT: _e(next_path), _ID: shown}
-
-
-def _fill(template: str, next_path: str, consent_id: str | None) -> str:
-    """`template` with the request's `next` path and consent id (if any) in their slots."""
-    values = _slot_values(next_path, consent_id)
-    return (
-        template.replace(_NEXT_QUERY, values[_NEXT_QUERY])
-        .replace(_NEXT, values[_NEXT])
-        .replace(_ID, values[_ID])
-    )
-
-
-_SLOT = re.compile("(" + "|".join(map(re.escape, (_NEXT_QUERY, _NEXT, _ID))) + ")")
-
-
-def _json_text(text: str) -> str:
-    """`text` as the inside of a JSON string, as `json.dumps(..., ensure_ascii=False)`
-    writes it (each character on its own: the pieces of a text join into the whole)."""
-    return json.dumps(text, ensure_ascii=False)[1:-1]
-
-
-def _json_pieces(template: str) -> list[str]:
-    """`template` split at its slots, each text already a JSON string's inside: a slot
-    (odd places) is filled per request, the 4 KB around it is escaped once."""
-    return [
-        piece if index % 2 else _json_text(piece)
-        for index, piece in enumerate(_SLOT.split(template))
-    ]
 
 
 def size_keeper(size: tuple[str, str] | None) -> tuple[str, str]:
@@ -189,8 +152,7 @@ class BannerRenderer:
         )
         values = _slot_values(next_path, consent_id)
         text = "".join(
-            _json_text(values[piece]) if index % 2 else piece
-            for index, piece in enumerate(pieces)
+            _json_text(values[piece]) if index % 2 else piece for index, piece in enumerate(pieces)
         )
         return f'"{text}"'
 
@@ -207,9 +169,7 @@ class BannerRenderer:
         texts = self.texts(language)
         recorded = consent_id is not None
         form = self._form(texts, granted, heading="h1", withdraw=recorded, page=True)
-        back = (
-            f'<p class="asgi-consent__back"><a href="{_NEXT}">{_e(texts["back_text"])}</a></p>'
-        )
+        back = f'<p class="asgi-consent__back"><a href="{_NEXT}">{_e(texts["back_text"])}</a></p>'
         body = _fill(
             f'<main id="asgi-consent" class="asgi-consent asgi-consent--page{self._scheme}"'
             f' aria-labelledby="asgi-consent-title">{form}{_ID}{back}</main>',

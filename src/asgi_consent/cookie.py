@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from email.utils import formatdate
 
 from itsdangerous import BadData, TimestampSigner
-from itsdangerous.encoding import base64_encode, int_to_bytes, want_bytes
+from itsdangerous.encoding import base64_decode, bytes_to_int
 
 from .config import NECESSARY, ConsentConfig
 from .memo import Memo
@@ -147,13 +147,6 @@ class _ClockedSigner(TimestampSigner):
     def get_timestamp(self) -> int:
         return int(self._clock())
 
-    def sign_at(self, value: str, timestamp: int) -> bytes:
-        """What `sign(value)` gives at `timestamp` (itsdangerous' own format): the caller
-        knows when it signed without reading the value back."""
-        separator = want_bytes(self.sep)
-        signed = value.encode() + separator + base64_encode(int_to_bytes(timestamp))
-        return signed + separator + self.get_signature(signed)
-
 
 class ConsentCodec:
     """Signs and verifies consent cookie values.
@@ -215,8 +208,9 @@ class ConsentCodec:
         fields = [fmt, str(self._revision), ".".join(granted), consent_id]
         if self._key_tag is not None:
             fields.append(self._key_tag)
-        signed_at = int(self._clock())
-        value = self._signer.sign_at(_SEPARATOR.join(fields), signed_at).decode("ascii")
+        value = self._signer.sign(_SEPARATOR.join(fields)).decode("ascii")
+        # When it was signed, read back from itsdangerous' "value.timestamp.signature".
+        signed_at = bytes_to_int(base64_decode(value.rsplit(self._signer.sep.decode(), 2)[1]))
         consent = Consent(
             granted,
             revision=self._revision,

@@ -14,6 +14,7 @@ import logging
 import re
 
 from .config import NECESSARY
+from .documents import has_doctype, starts_document
 from .fetching import Context, Edit, decode
 from .plan import Placeholder as Placeholder
 from .plan import RewritePlan as RewritePlan
@@ -42,17 +43,6 @@ HOLD_LIMIT = 1 << 20
 _NESTING_LIMIT = 3
 # Read tag by tag while our head insertion waits for its place (see `rewrite_all`).
 HEAD_WINDOW = 4096
-# What may come before a document's first tag: BOM, spaces, comments, DOCTYPE, <?xml?>.
-# (A comment runs to its first "-->", read a run of non-dashes at a time.)
-_PROLOGUE = re.compile(
-    rb"(?:\xef\xbb\xbf)?(?:[\t\n\f\r ]++|<!--[^-]*+(?:-(?!->)[^-]*+)*+-->"
-    rb"|<![dD][oO][cC][tT][yY][pP][eE][^>]*+>|<\?[^>]*+>)*+",
-    re.S,
-)
-_DOCTYPE = re.compile(rb"<!doctype", re.I)
-# A first tag that opens a document: <html>, <head>, <body>, or what only a document's
-# head holds (a page without them starts "<meta charset=utf-8><title>").
-_DOCUMENT_TAGS = frozenset({b"html", b"head", b"body", b"meta", b"title", b"base"})
 _READ_CONTENT = frozenset({b"script", b"style", b"noscript"})  # decisions read their content
 # A page whose own URL we do not know (no Host header) still resolves "//host/x.js".
 _SOMEWHERE = absolute_url("http://localhost/")
@@ -166,7 +156,7 @@ class HtmlRewriter:
                 text_from, self._as_text = -1, False
             if self._document is None and tag.name != PI:  # a PI comes before the root
                 before = b"".join(self._early) + b"".join(out) + view[cursor : tag.start]
-                self._decide(tag.name == DOCTYPE or _starts_document(before, tag), out)
+                self._decide(tag.name == DOCTYPE or starts_document(before, tag), out)
             if tag.name in (DOCTYPE, PI, CDATA):
                 if self._plan.blocked:  # nothing held back: nothing to make unambiguous
                     edits.extend(self._markup_declaration(tag, view))
@@ -330,7 +320,7 @@ class HtmlRewriter:
     def _finish(self, out: list[bytes]) -> None:
         if self._document is None:
             early = b"".join(self._early) + b"".join(out)  # out: this last call's output
-            self._decide(bool(_DOCTYPE.search(early)), out)
+            self._decide(has_doctype(early), out)
         insertion = self._plan.before_body_end
         if not self._document or not insertion or self._depth or self._in_noscript:
             return
@@ -401,12 +391,3 @@ def _agreed(tag: Tag) -> Edit:
     if tag.guess == LEFT:
         return (tag.end, tag.end, b"<span></span>")
     return (tag.start, tag.end, b"")
-
-
-def _starts_document(before: bytes, tag: Tag) -> bool:
-    """Whether the first tag (with `before` all that precedes it) opens a document."""
-    prologue = _PROLOGUE.match(before)
-    assert prologue is not None
-    if _DOCTYPE.search(before, 0, prologue.end()):
-        return True
-    return prologue.end() == len(before) and not tag.is_end and tag.name in _DOCUMENT_TAGS

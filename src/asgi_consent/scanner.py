@@ -40,7 +40,7 @@ _OVERLAP = 12
 DATA, UNTIL, LONG = 0, 4, 5
 GUARDED, ALL = 1, 2  # what the fast path may step over (see skim.py)
 LONG_START, LONG_ATTRIBUTE, LONG_END = 1, 2, 3
-_CLOSERS = {closer: re.compile(re.escape(closer)) for closer in (b">", b"?>", b"]]>")}
+_GT, _PI_END, _CDATA_END = (re.compile(re.escape(end)) for end in (b">", b"?>", b"]]>"))
 
 
 class Scanner:
@@ -139,7 +139,7 @@ class Scanner:
         if nxt == b"?":
             if self.xml:
                 return self._processing_instruction(buf, lt, final, tags)
-            return self._until(buf, lt, lt + 2, b">", final)
+            return self._enter_until(_GT, lt + 2)
         return lt + 1
 
     def _end_tag_open(self, buf: Buffer, lt: int, final: bool, tags: list[Tag]) -> int:
@@ -150,7 +150,7 @@ class Scanner:
             return self._tag(buf, lt, lt + 2, True, final, tags)
         if nxt == b">":
             return lt + 3
-        return self._until(buf, lt, lt + 2, b">", final)  # a bogus comment
+        return self._enter_until(_GT, lt + 2)  # a bogus comment
 
     def _declaration(self, buf: Buffer, lt: int, final: bool, tags: list[Tag]) -> int:
         head = buf[lt + 2 : lt + 9]
@@ -165,7 +165,7 @@ class Scanner:
             return -lt - 1
         if self.xml and head.lower() == b"doctype":
             return self._xml_doctype(buf, lt, final, tags)
-        return self._until(buf, lt, lt + 2, b">", final)  # DOCTYPE or a bogus comment
+        return self._enter_until(_GT, lt + 2)  # DOCTYPE or a bogus comment
 
     def _xml_doctype(self, buf: Buffer, lt: int, final: bool, tags: list[Tag]) -> int:
         """An XML DOCTYPE runs past its internal subset ("[...]>"), whose entities the
@@ -173,7 +173,7 @@ class Scanner:
         found = _XML_DOCTYPE.match(buf, lt)
         if found is None:
             if final or len(buf) - lt > self.hold_limit:
-                return self._until(buf, lt, lt + 2, b">", final)
+                return self._enter_until(_GT, lt + 2)
             return -lt - 1
         tags.append(Tag(DOCTYPE, lt, found.end(), lt + 9, False, content_end=found.end()))
         return found.end()
@@ -187,7 +187,7 @@ class Scanner:
         if target_end == len(buf) and not final and target_end - lt <= _PI_LONGEST:
             return -lt - 1  # the target may go on (and be xml-stylesheet)
         if buf[lt + 2 : target_end] != STYLESHEET_PI:
-            return self._until(buf, lt, lt + 2, b"?>", final)
+            return self._enter_until(_PI_END, lt + 2)
         close = buf.find(b"?>", max(target_end, self.search_from))
         if close < 0 and not final and len(buf) - lt <= self.hold_limit:
             self.search_from = max(target_end, len(buf) - 1)
@@ -195,7 +195,7 @@ class Scanner:
         self.search_from = 0
         if close < 0:
             tags.append(Tag(PI, lt, target_end, target_end, False))
-            return self._until(buf, lt, target_end, b"?>", final)
+            return self._enter_until(_PI_END, target_end)
         tags.append(Tag(PI, lt, close + 2, target_end, False, content_end=close))
         return close + 2
 
@@ -212,8 +212,8 @@ class Scanner:
         self.search_from = 0
         if close < 0:
             if self.tree.cdata_allowed():
-                return self._until(buf, lt, lt + 9, b"]]>", final)
-            return self._until(buf, lt, lt + 2, b">", final)
+                return self._enter_until(_CDATA_END, lt + 9)
+            return self._enter_until(_GT, lt + 2)
         tags.append(Tag(b"![cdata[", lt, close + 3, lt + 9, False, content_end=close))
         return close + 3
 
@@ -226,9 +226,6 @@ class Scanner:
         if len(after) < 2 and not final:
             return -lt - 1
         return self._enter_until(COMMENT_END, lt + 4)
-
-    def _until(self, buf: Buffer, lt: int, start: int, closer: bytes, final: bool) -> int:
-        return self._enter_until(_CLOSERS[closer], start)
 
     def _enter_until(self, closer: re.Pattern[bytes], start: int) -> int:
         """A comment, bogus comment, DOCTYPE or CDATA section: its bytes are text to us

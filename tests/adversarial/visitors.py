@@ -34,12 +34,15 @@ class TooSlow(Exception):
     """The middleware took longer than a timing test was willing to wait."""
 
 
+HTML = b"text/html; charset=utf-8"
+
+
 async def page_app(scope: Scope, receive: Receive, send: Send) -> None:
     """Sends the chunks the scope carries, each as one body message; gives up with
     `TooSlow` once past the scope's deadline (a timing test need not wait for the end)."""
     chunks: Sequence[bytes] = scope["adversarial.chunks"]
     deadline: float = scope.get("adversarial.deadline", math.inf)
-    headers = [(b"content-type", b"text/html; charset=utf-8")]
+    headers = [(b"content-type", scope.get("adversarial.type", HTML))]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     for index, chunk in enumerate(chunks):
         if time.perf_counter() > deadline:
@@ -111,14 +114,16 @@ def serve(
     headers: Sequence[tuple[bytes, bytes]] = (),
     middleware: ConsentMiddleware = MIDDLEWARE,
     deadline: float = math.inf,
+    content_type: bytes = HTML,
 ) -> bytes:
-    """The body `middleware` sends for a page sent as `chunks`, to `visitor` (whose
-    cookie goes before any Cookie header in `headers`). Past `deadline` (a
-    `time.perf_counter()` value) the app raises `TooSlow` before its next chunk."""
+    """The body `middleware` sends for a page sent as `chunks` (of `content_type`), to
+    `visitor` (whose cookie goes before any Cookie header in `headers`). Past `deadline`
+    (a `time.perf_counter()` value) the app raises `TooSlow` before its next chunk."""
     cookie = COOKIES[visitor]
     scope = _scope("/", "GET", [*([(b"cookie", cookie)] if cookie else []), *headers])
     scope["adversarial.chunks"] = list(chunks) or [b""]
     scope["adversarial.deadline"] = deadline
+    scope["adversarial.type"] = content_type
     sent = asyncio.run(_run(scope, middleware=middleware))
     return b"".join(bytes(m.get("body", b"")) for m in sent if m["type"] == "http.response.body")
 
