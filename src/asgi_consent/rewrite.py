@@ -292,7 +292,11 @@ class HtmlRewriter:
             sub._scanner.tree.foreign = list(tag.dual)
         rewritten = sub.rewrite_all(content)
         self.found |= sub.found
-        if sub._scanner.open_at_eof and tag.closed:
+        # Ended cleanly: nothing left open that would read the end tag and what follows
+        # differently there (a comment, a tag, raw text; SVG or MathML, where the end tag
+        # is ignored under a <p> and what follows stays foreign).
+        left_open = sub._scanner.open_at_eof or sub._scanner.tree.foreign != list(tag.dual or ())
+        if left_open and tag.closed:
             return [(tag.end, tag.content_end, b"")]
         if rewritten == content:
             return []

@@ -284,6 +284,7 @@ class Scanner:
         mode, name = switch
         if mode == PLAINTEXT:
             self.mode = PLAINTEXT
+            self.open_at_eof = True  # nothing ends it
             tags.append(tag)
             return tag.end
         self.mode = mode
