@@ -123,7 +123,8 @@ def test_compressed_pages_and_bodiless_answers_are_not_pages() -> None:
     html = (b"content-type", b"text/html")
     assert kind([html, (b"content-encoding", b"gzip")]) is None
     assert kind([html, (b"content-encoding", b"identity")]) == "html"
-    assert kind([html], method="HEAD") is None
+    assert kind([html], method="HEAD") == "html"  # its headers are a page's (no body)
+    assert kind([], method="HEAD") is None  # nothing to sniff
     assert kind(304, [html]) is None
 
 

@@ -208,7 +208,10 @@ class _Responder:
                 page=page is not None,
                 filtered=filtered,
             )
-            if page is not None:  # held until its first body bytes decide it
+            if page is not None and self._scope["method"] == "HEAD":
+                # No body: the headers its GET gets (no Content-Length: ours is unknown).
+                self._edit_headers(message, None)
+            elif page is not None:  # held until its first body bytes decide it
                 self._start = message
                 self._sniff = page == "sniff"
                 self._state = DECIDING

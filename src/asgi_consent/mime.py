@@ -221,7 +221,8 @@ def scan_response(
     types: Memo[bytes, MimeType | None] | None = None,
 ) -> tuple[str | None, bool]:
     """One pass over a response's headers: (its page kind, see `mime.page_kind`, None
-    when it has no body we could read; whether a Set-Cookie or Link header needs
+    when it has no body we could read; a HEAD answer has the kind its GET would have,
+    when its headers alone tell; whether a Set-Cookie or Link header needs
     filtering). Names may be in any case: ASGI asks for lower case, Django sends
     "Content-Type". `types` remembers what Content-Type values mean, if given."""
     filtered = compressed = False
@@ -237,11 +238,14 @@ def scan_response(
             compressed = compressed or value.strip().lower() not in (b"", b"identity")
         elif key == b"x-content-type-options":
             options.append(value)
-    if compressed or method == "HEAD" or status < 200 or status in (204, 206, 304):
+    if compressed or status < 200 or status in (204, 206, 304):
         return None, filtered
     joined = values[0] if len(values) == 1 else b", ".join(values)
     mime = types.get(joined, _extract_joined) if types is not None else _extract_joined(joined)
-    return page_kind(mime, options), filtered
+    kind = page_kind(mime, options)
+    if method == "HEAD" and kind == "sniff":  # no bytes to sniff: not known to be a page
+        return None, filtered
+    return kind, filtered
 
 
 # -- MIME sniffing: a response without a type that the browser renders as HTML ---------
