@@ -287,9 +287,15 @@ async def test_image_passes_through_byte_for_byte() -> None:
 
 
 @pytest.mark.anyio
-async def test_head_request_for_html_passes_through_untouched() -> None:
+async def test_head_request_for_html_gets_a_pages_headers_and_no_body() -> None:
+    # More in test_head_requests.py: the same headers as the GET gets.
     headers = [HTML, (b"content-length", str(len(PAGE)).encode()), (b"etag", b'"v1"')]
-    await assert_passes_through(one_piece(200, headers, b""), method="HEAD")
+    app = wrap(recording_app(one_piece(200, headers, b"")))
+    start, body = await run_asgi(app, make_scope(method="HEAD"))
+    sent = dict(start["headers"])
+    assert HTML in start["headers"] and b"etag" not in sent and b"content-length" not in sent
+    assert sent[b"vary"] == b"Cookie" and b"private" in sent[b"cache-control"]
+    assert body == {"type": "http.response.body", "body": b""}
 
 
 @pytest.mark.anyio
