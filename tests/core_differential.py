@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from adversarial import grammar, visitors
-from asgi_consent import skim, tags
+from asgi_consent import rewrite, skim, tags
 from asgi_consent.compiled import Core
 
 ROOT = Path(__file__).parent
@@ -35,7 +35,8 @@ PIECES = [
     b"data-consent", b"data", b"to", b"link", b"area", b"div", b"x", b"\x00", b"\xe9", b"<a ",
     b"<p ", b"</p>", b"</body>", b"<img ", b"<area", b"style", b"<!--", b"-->", b"<svg>",
     b"</script>", b"<script>", b"<![CDATA[", b"]]>", b"<title>", b"<iframe src=", b"<br",
-    b"</br", b"<meta ", b"<AREA", b"<applet", b"&", b"&#32;", b"\r\n",
+    b"</br", b"<meta ", b"<AREA", b"<applet", b"&", b"&#32;", b"\r\n", b"<base", b"<bAsE/",
+    b"base", b"<BASE\x0c",
 ]  # fmt: skip
 
 
@@ -101,6 +102,8 @@ def primitive_mismatches(core: Core, doc: bytes, rng: random.Random, tries: int)
             type(a) is tags.Attribute for a in attrs
         ):
             found.append(f"read_attributes({bytes(piece)!r}, {pos}, {stop})")
+        if core.count_base_tags(piece) != len(rewrite._BASE_TAG.findall(piece)):
+            found.append(f"count_base_tags({bytes(piece)!r})")
     return found
 
 

@@ -610,6 +610,30 @@ static PyObject *tag_end(PyObject *self, PyObject *args)
     return PyLong_FromSsize_t(end);
 }
 
+/* rewrite._BASE_TAG.findall(buf): how many "<base" (any case) followed by one of
+   "\t\n\f\r />" the bytes hold, in one memchr pass. */
+static PyObject *count_base_tags(PyObject *self, PyObject *args)
+{
+    (void)self;
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "y*", &view))
+        return NULL;
+    const uchar *buf = (const uchar *)view.buf;
+    const uchar *p = buf, *end = buf + view.len;
+    Py_ssize_t count = 0;
+    while (end - p >= 6) {
+        const uchar *lt = memchr(p, '<', (size_t)(end - p - 5));
+        if (lt == NULL)
+            break;
+        if ((lt[1] | 0x20) == 'b' && (lt[2] | 0x20) == 'a' && (lt[3] | 0x20) == 's' &&
+            (lt[4] | 0x20) == 'e' && ends_name(lt[5]))
+            count++;
+        p = lt + 1;
+    }
+    PyBuffer_Release(&view);
+    return PyLong_FromSsize_t(count);
+}
+
 /* One attribute from `pos` (tags._ATTRIBUTE with endpos=stop); 0 when none starts there. */
 static int one_attribute(const uchar *buf, Py_ssize_t stop, Py_ssize_t pos, Py_ssize_t *out)
 {
@@ -741,6 +765,7 @@ static PyMethodDef methods[] = {
     {"read_attributes", read_attributes, METH_VARARGS, "A tag's attributes, as tags.py reads them."},
     {"skip", skip, METH_VARARGS, "The skim's run from pos: (stop, {name: balance}, {name: lowest balance})."},
     {"tag_end", tag_end, METH_VARARGS, "Where a tag whose name ends at pos ends, or -1."},
+    {"count_base_tags", count_base_tags, METH_VARARGS, "How many <base start tags the bytes hold."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_scanner",

@@ -32,6 +32,9 @@ class Core(Protocol):
     def read_attributes(self, buf: Buffer, start: int, stop: int, cls: Any, /) -> list[Any]:
         """tags.read_attributes, each attribute made as the tuple class `cls`."""
 
+    def count_base_tags(self, buf: Buffer, /) -> int:
+        """len(rewrite._BASE_TAG.findall(buf))."""
+
 
 def _load() -> Core | None:
     if os.environ.get("ASGI_CONSENT_PURE_PYTHON", "") not in ("", "0"):

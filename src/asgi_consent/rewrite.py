@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 
+from .compiled import core
 from .config import NECESSARY
 from .documents import has_doctype, starts_document
 from .fetching import Context, Edit, decode
@@ -195,7 +196,9 @@ class HtmlRewriter:
         self._base_tags += sum(
             1 for found in _BASE_TAG.finditer(straddling) if found.start() < len(self._base_tail)
         )
-        self._base_tags += len(_BASE_TAG.findall(view))
+        self._base_tags += (
+            core.count_base_tags(view) if core is not None else len(_BASE_TAG.findall(view))
+        )
         self._base_tail = (self._base_tail + view[-5:])[-5:]
 
     def _harmless_base(self, tag: Tag, view: bytes) -> bool:
