@@ -266,6 +266,20 @@ def test_a_decided_visitor_never_sees_the_banner_and_trackers_wake(visitor: Visi
     assert state["analytics_storage"] == state["ad_user_data"] == "granted"
 
 
+def test_a_decided_visitors_cached_page_shows_their_consent_id(visitor: Visitor) -> None:
+    # The settings control of a cached page is everyone's: its consent id comes from the
+    # cookie, as the server writes it on a page made for one visitor.
+    _load(visitor)
+    visitor.page.locator('#asgi-consent > form [data-choice="reject"]').click()
+    _wait(visitor, "document.cookie.includes('asgi_consent=')")
+    cookie = visitor.cookie("asgi_consent")
+    assert cookie is not None
+    consent_id = cookie["value"].strip('"').split("~")[3]
+    _load(visitor, "/other")
+    shown = visitor.page.locator("#asgi-consent-settings .asgi-consent__id")
+    assert shown.count() == 1 and shown.locator("code").text_content() == consent_id
+
+
 def test_rejecting_and_reloading_loads_no_tracker(visitor: Visitor) -> None:
     _load(visitor)
     visitor.page.locator('#asgi-consent > form [data-choice="reject"]').click()

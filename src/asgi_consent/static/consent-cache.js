@@ -37,6 +37,7 @@
   // here): another site's cookie on the parent domain, or a dropped key's, is no choice.
   var keys = words(me.getAttribute("data-keys"));
   var decidedAll = true;
+  var ids = [];  // the consent ids of the values read (shown in the settings control)
   var read = function (value) {
     var parts = value.replace(/^"|"$/g, "").split("~");
     if (parts.length !== 5 || (parts[0] !== "c1" && parts[0] !== "g1") || parts[1] !== revision) {
@@ -51,6 +52,7 @@
     var age = Date.now() / 1000 - seconds(tail[1]);
     if (!(age <= maxAge)) { return null; }  // NaN fails too
     if (parts[0] === "g1") { decidedAll = false; }
+    ids.push(parts[3]);
     return words(parts[2].replace(/\./g, " ")).filter(function (c) {
       return known.indexOf(c) >= 0;
     });
@@ -61,6 +63,7 @@
   var choice = function () {
     var values = [];
     decidedAll = true;
+    ids = [];
     document.cookie.split(";").forEach(function (pair) {
       var at = pair.indexOf("=");
       if (at > 0 && pair.slice(0, at).trim() === name) { values.push(pair.slice(at + 1).trim()); }
@@ -104,6 +107,9 @@
     if (event.detail && typeof event.detail === "object") {
       event.detail.granted = choice();
       event.detail.decided = event.detail.granted !== null && decidedAll;
+      // One value: its consent id. Several (a sibling subdomain's too): none is this
+      // visitor's alone to quote.
+      event.detail.id = ids.length === 1 ? ids[0] : null;
     }
   });
 })();

@@ -40,11 +40,13 @@
   // A choice read there with the banner answered (not only an embed's grant) makes the
   // cached page the page of a decided visitor: see adoptCachedChoice.
   let cachedDecided = false;
+  let cachedId = null;  // the consent id in the cookie, shown as the server shows it
   const cachedChoice = () => {
     const asked = new CustomEvent("asgi-consent:cached-choice", { detail: {} });
     document.dispatchEvent(asked);
     const found = Array.isArray(asked.detail.granted) ? asked.detail.granted : null;
     cachedDecided = found !== null && asked.detail.decided === true;
+    cachedId = typeof asked.detail.id === "string" ? asked.detail.id : null;
     return found;
   };
   const stateOf = (script) => {
@@ -456,6 +458,16 @@
     settings = control;
     for (const box of control.querySelectorAll("input[name=category]:not([disabled])")) {
       box.checked = granted.includes(box.value);
+    }
+    const body = control.querySelector(".asgi-consent__body");
+    if (cachedId && body && !body.querySelector(".asgi-consent__id")) {
+      // As the server writes it on a page made for one visitor (slots.py), as text.
+      const shown = document.createElement("p");
+      const code = document.createElement("code");
+      shown.className = "asgi-consent__id";
+      code.textContent = cachedId;
+      shown.append("ID: ", code);
+      body.append(shown);
     }
   };
 
