@@ -13,6 +13,9 @@
 3. `Link` and `Refresh` headers (and 103 Early Hints) were judged by path patterns only:
    a URL on a tracker's host that no pattern names (which the page's markup holds
    back) was preloaded, or navigated to, before any choice.
+4. A page with a Content-Encoding Chromium does not decode (`UTF-8`, `none`, `identity,
+   identity`, `gzip, foo`) passed untouched as "compressed"; Chromium renders such a
+   body as it is, and ran the page's Google tag before any choice.
 
 The unit tests read the middleware's output with the html5lib oracle (and, for a
 partly granted visitor, after waking it as consent.js does); the Chromium test loads
@@ -234,6 +237,36 @@ def test_a_granted_visitor_keeps_the_header(name: str) -> None:
     assert header in sent[0]["headers"]
 
 
+# -- 4. a Content-Encoding the browser does not decode: it renders the bytes as they are --
+
+GTAG_PAGE = (
+    _HEAD + '<script async src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>' + _END
+)
+CODINGS = {
+    "coding-charset": b"UTF-8",  # a common mistake: a charset given as a coding
+    "coding-none": b"none",
+    "coding-identity-twice": b"identity, identity",
+    "coding-gzip-and-unknown": b"gzip, foo",  # Chromium decodes nothing then
+}
+
+
+@pytest.mark.parametrize("visitor", REFUSING)
+@pytest.mark.parametrize("name", list(CODINGS))
+def test_a_page_whose_coding_the_browser_ignores_is_rewritten(name: str, visitor: Visitor) -> None:
+    page = GTAG_PAGE.encode()
+    refused = frozenset(visitors.CATEGORIES)
+    assert oracle.find_leaks(page, refused), "the page fetches no tracker: no proof"
+    sent = _sent((b"content-encoding", CODINGS[name]), visitors.COOKIES[visitor], body=page)
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert oracle.find_leaks(body, refused) == []
+
+
+@pytest.mark.parametrize("codings", [b"gzip", b"br, gzip", b"GZIP ,zstd", b"deflate,"])
+def test_a_body_the_browser_decodes_passes_untouched(codings: bytes) -> None:
+    sent = _sent((b"content-encoding", codings), None, body=b"\x1f\x8b<script src=x>")
+    assert sent[1]["body"] == b"\x1f\x8b<script src=x>"
+
+
 # -- in Chromium ----------------------------------------------------------------------------
 
 CHROMIUM_PAGES: dict[str, Any] = {
@@ -243,6 +276,10 @@ CHROMIUM_PAGES: dict[str, Any] = {
         name: (_HEAD + _END, [HTML_TYPE, header])
         for name, header in _ON_THE_HOST.items()
         if name != "link-prefetch-relative-host"  # a prefetch Chromium may skip headless
+    },
+    **{
+        name: (GTAG_PAGE, [HTML_TYPE, (b"content-encoding", coding)])
+        for name, coding in CODINGS.items()
     },
 }
 
