@@ -5,7 +5,6 @@ and the Set-Cookie headers that delete refused tracker cookies."""
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -237,19 +236,16 @@ def test_the_rel_tokens_reach_the_judge() -> None:
     assert seen == [frozenset({"dns-prefetch", "preconnect"})]
 
 
-@dataclass
-class _Match:
-    category: str
-
-
 class _FakeRules:
-    """The two lookups HeaderFilter uses, on a one-host catalogue."""
+    """The lookups HeaderFilter uses, on a two-host catalogue: one path on
+    tracker.example (analytics), all of ads.example (marketing)."""
 
-    def classify(self, text: str, base: Any) -> _Match | None:
-        return _Match("analytics") if "tracker.example/t.js" in text else None
-
-    def match_host(self, url: Any) -> _Match | None:
-        return _Match("marketing") if "ads.example" in str(url.host) else None
+    def needs(self, url: Any, *, host_only: bool = False) -> tuple[frozenset[str], None]:
+        if "ads.example" in str(url.host):
+            return frozenset({"marketing"}), None
+        if not host_only and url.href().endswith("tracker.example/t.js"):
+            return frozenset({"analytics"}), None
+        return frozenset(), None
 
     categories = frozenset({"analytics", "marketing"})
 
@@ -257,7 +253,8 @@ class _FakeRules:
         return "analytics" if name.startswith("_ga") else None
 
 
-def test_a_header_filter_judges_links_by_url_and_hints_by_host() -> None:
+def test_a_header_filter_judges_links_as_the_page_does() -> None:
+    # A link anywhere on a tracker's host counts, whatever its rel, as in the page.
     header_filter = HeaderFilter(_FakeRules(), b"asgi_consent")  # type: ignore[arg-type]
     headers = [
         (b"Link", b"<https://tracker.example/t.js>; rel=preload, </own.js>; rel=preload"),
@@ -269,7 +266,6 @@ def test_a_header_filter_judges_links_by_url_and_hints_by_host() -> None:
     kept = header_filter.filter(headers, Consent(), lambda: None)
     assert kept == [
         (b"link", b"</own.js>; rel=preload"),
-        (b"link", b"<https://ads.example/page>; rel=next"),
         (b"set-cookie", b"session=1"),
     ]
     assert header_filter.filter(headers, Consent(ALL, given_at=NOW), lambda: None) == [

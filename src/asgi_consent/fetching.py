@@ -322,10 +322,12 @@ def _rel(attrs: list[Attribute], ctx: Context) -> str:
 
 
 def _is_refresh(attrs: list[Attribute], ctx: Context) -> bool:
+    """Whether a <meta> refreshes, now or once consent.js gives back a held one's
+    http-equiv (data-consent-http-equiv: page markup may write it too)."""
     return any(
         decode(a.value, ctx).strip(_SPACES).lower() == "refresh"
         for a in attrs
-        if a.name == b"http-equiv"
+        if a.name in (b"http-equiv", PREFIX + b"http-equiv")
     )
 
 

@@ -14,7 +14,7 @@ from starlette.types import Message, Scope, Send
 from .cookie import NO_CHOICE, Consent, cookie_names, set_cookie_header
 from .links import filter_link_header
 from .memo import Memo
-from .urls import Url, meta_refresh_url, parse_url
+from .urls import Url, absolute_url, meta_refresh_url, parse_url
 
 if TYPE_CHECKING:
     from .rules import TrackerRules
@@ -219,6 +219,7 @@ def expiry_headers(
 # -- one visitor's response headers ------------------------------------------------------
 
 _HOST_HINTS = frozenset({"preconnect", "dns-prefetch"})
+_SOMEWHERE = absolute_url("http://localhost/")  # no Host header: "//host/x" still reads
 # Expiring Set-Cookie headers added to an ordinary response (see `expiry_headers`).
 MAX_STALE_EXPIRIES = 32
 
@@ -296,13 +297,16 @@ class HeaderFilter:
             consent = NO_CHOICE
 
         def refused(url: str, rels: frozenset[str]) -> bool:
+            # As in the page (fetching.py): the first entry that matches, by host alone
+            # for a connection hint; else every category with an entry on its host (a URL
+            # on a tracker's host that no path pattern names still reaches the tracker).
             if not resolved:
                 resolved.append(base())
-            match = rules.classify(url, resolved[0])
-            if match is None and rels & _HOST_HINTS:  # a connection to a tracker's host
-                parsed = parse_url(url, resolved[0])
-                match = rules.match_host(parsed) if parsed is not None else None
-            return match is not None and not consent.allows(match.category)
+            parsed = parse_url(url, resolved[0] or _SOMEWHERE)
+            if parsed is None:
+                return False
+            needs, _ = rules.needs(parsed, host_only=bool(rels & _HOST_HINTS))
+            return any(not consent.allows(category) for category in needs)
 
         return refused
 

@@ -212,6 +212,19 @@ def page_kind(mime: MimeType | None, options: Sequence[bytes]) -> str | None:
 
 
 _FILTERED = (b"set-cookie", b"link", b"refresh")
+_NO_BODY = (204, 206, 304)
+# The content codings a browser decodes (Chromium: br, deflate, gzip, x-gzip, zstd).
+_CODINGS = frozenset({b"br", b"deflate", b"gzip", b"x-gzip", b"zstd"})
+
+
+def decoded(values: Sequence[bytes]) -> bool:
+    """Whether a browser decodes a body sent with these Content-Encoding values (a body
+    we cannot read). Chromium decodes only when every coding named is one it knows; any
+    other ("identity", "none", a charset such as "UTF-8") and it renders the bytes as
+    they are, which we then read like any page's."""
+    codings = [c.strip(b" \t").lower() for c in b",".join(values).split(b",")]
+    named = [coding for coding in codings if coding]
+    return bool(named) and all(coding in _CODINGS for coding in named)
 
 
 def scan_response(
@@ -225,9 +238,10 @@ def scan_response(
     when its headers alone tell; whether a Set-Cookie or Link header needs
     filtering). Names may be in any case: ASGI asks for lower case, Django sends
     "Content-Type". `types` remembers what Content-Type values mean, if given."""
-    filtered = compressed = False
+    filtered = False
     values: list[bytes] = []  # of Content-Type
     options: list[bytes] = []
+    codings: list[bytes] = []
     for key, value in headers:
         key = key.lower()
         if key in _FILTERED:
@@ -235,10 +249,10 @@ def scan_response(
         elif key == b"content-type":
             values.append(value)
         elif key == b"content-encoding":
-            compressed = compressed or value.strip().lower() not in (b"", b"identity")
+            codings.append(value)
         elif key == b"x-content-type-options":
             options.append(value)
-    if compressed or status < 200 or status in (204, 206, 304):
+    if (codings and decoded(codings)) or status < 200 or status in _NO_BODY:
         return None, filtered
     joined = values[0] if len(values) == 1 else b", ".join(values)
     mime = types.get(joined, _extract_joined) if types is not None else _extract_joined(joined)

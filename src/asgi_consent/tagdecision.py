@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .config import NECESSARY
 from .fetching import (
+    INERT,
     MARKED,
     RUNS,
     Context,
@@ -69,14 +70,17 @@ def decide_start_tag(
     script = tag.name == b"script"
     typed = tag.name in (b"script", b"style")
     state = script_state(tag, attrs, ctx) if typed else RUNS
-    if typed and state not in (RUNS, MARKED):
+    if script and state not in (RUNS, MARKED):
         return None  # inert, and nothing of ours will wake it
+    # A <style> of any type is read: Chromium's preload scanner fetches its @import
+    # whatever the type says, and consent.js wakes a marked one (its CSS then applies).
     needed, live = tag_needs(tag, buf, ctx)
     if extra:
         needed |= extra
-    if typed and _reads_content(tag, attrs, buf, ctx):
+    if typed and _reads_content(tag, buf):
         needed |= content_needs(tag, buf, ctx)
-    claimed = page_mark(attrs, ctx, script=script)
+    # data-category marks a <style> too: consent.js wakes any element it marks.
+    claimed = page_mark(attrs, ctx, script=typed)
     required = needed | claimed
     required.discard(NECESSARY)
     if not required and state != MARKED:
@@ -84,7 +88,11 @@ def decide_start_tag(
     refused = {c for c in required if plan.refuses(c)}
     if not refused:
         return _wake(tag, attrs, buf) if state == MARKED else None
-    stash = _stash_css(tag, buf) if tag.name == b"style" and state == RUNS else []
+    stash = _stash_css(tag, buf) if tag.name == b"style" else []
+    if state == INERT:  # a style no browser applies, but whose @import it fetches:
+        # its CSS put aside and its fetching attributes renamed, for good (no mark)
+        renamed = [(a.name_start, a.name_end, _renamed(a.name, ctx)) for a in live]
+        return Decided(required, [*renamed, *stash])
     edits = _hold(tag, attrs, live, required, state, ctx, claimed, stash)
     if not edits:
         return Decided(required, edits)  # already held back as we would hold it
@@ -116,16 +124,15 @@ def _stash_css(tag: Tag, buf: bytes) -> list[Edit]:
     return [(tag.name_end, tag.name_end, b' data-consent-css="' + css + b'"'), (*span, b"")]
 
 
-def _reads_content(tag: Tag, attrs: list[Attribute], buf: bytes, ctx: Context) -> bool:
+def _reads_content(tag: Tag, buf: bytes) -> bool:
+    """Whether an inline script's or a style's content is read: a script's unless it
+    loads a source instead; a style's always (its type stops no preload scanner)."""
     if tag.foreign and tag.self_closing(buf):
         return False
     if tag.name == b"script":
         sources = _SVG_SOURCES if tag.foreign else _HTML_SOURCES
-        return not any(a.name in sources for a in attrs)
-    if tag.name == b"style":
-        kind = attribute(attrs, b"type")
-        return kind is None or decode(kind.value, ctx).strip().lower() in ("", "text/css")
-    return False
+        return not any(a.name in sources for a in tag.attributes(buf))
+    return tag.name == b"style"
 
 
 def _hold(

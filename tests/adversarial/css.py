@@ -122,12 +122,19 @@ def _quoted_url_follows(css: str, at: int) -> bool:
     return at < len(css) and css[at] in "\"'"
 
 
-def urls(css: str) -> list[str]:
+def import_urls(css: str) -> list[str]:
+    """The URLs of `css`'s @import rules: what Chromium's preload scanner fetches from a
+    `<style>` whatever its type (or more: it stops looking at the first other rule)."""
+    return urls(css, imports_only=True)
+
+
+def urls(css: str, *, imports_only: bool = False) -> list[str]:
     """Every URL `css` may fetch: url tokens, and strings inside url(), image-set() and
-    the like or right after @import; escapes decoded."""
+    the like or right after @import; escapes decoded. `imports_only`: those in the
+    prelude of an @import rule only."""
     found: list[str] = []
     functions: list[str] = []  # the open functions and parentheses, innermost last
-    after_import = False
+    after_import = in_import = False
     at = 0
     while at < len(css):
         char = css[at]
@@ -136,19 +143,20 @@ def urls(css: str) -> list[str]:
             at = len(css) if end < 0 else end + 2
         elif char in "\"'":
             text, at = _string(css, at)
-            if text is not None and (after_import or FETCHING_FUNCTIONS.intersection(functions)):
+            fetched = after_import or FETCHING_FUNCTIONS.intersection(functions)
+            if text is not None and fetched and (in_import or not imports_only):
                 found.append(text)
             after_import = False
         elif char == "@":
             name, at = _name(css, at + 1)
-            after_import = name.lower() == "import"
+            after_import = in_import = name.lower() == "import"
         elif _is_name(char) or _valid_escape(css, at):
             name, at = _name(css, at)
             if not css.startswith("(", at):
                 continue
             if name.lower() == "url" and not _quoted_url_follows(css, at + 1):
                 text, at = _url_token(css, at + 1)
-                if text is not None:
+                if text is not None and (in_import or not imports_only):
                     found.append(text)
                 after_import = False
             else:
@@ -160,6 +168,6 @@ def urls(css: str) -> list[str]:
             elif char == ")" and functions:
                 functions.pop()
             elif char in ";{}":
-                after_import = False
+                after_import = in_import = False
             at += 1
     return found

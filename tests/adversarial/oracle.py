@@ -442,6 +442,9 @@ class _Reader:
             self.fetch(label + " background>", get("background"), bases, depth)
         elif name == "style" and get("type", "").lower() in ("", "text/css"):
             self.style("<style>", element.text or "", bases, depth)
+        elif name == "style":  # Chromium's preload scanner reads it whatever its type
+            for url in css.import_urls(element.text or ""):
+                self.fetch("<style> @import (another type)", url, bases, depth)
         elif name == "meta" and get("http-equiv", "").lower() == "refresh":
             self.fetch("<meta refresh>", refresh_url(get("content", "")), bases, depth)
         self.url_lists(name, label, attrs, bases, depth)

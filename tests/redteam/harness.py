@@ -44,6 +44,12 @@ ARGS = [
 ]
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
 VISITORS = ("raw", "none", "reject")
+# The choice each visitor who chose posted (a form's fields).
+CHOICES: dict[str, dict[str, str]] = {
+    "reject": {"choice": "reject"},
+    "analytics": {"choice": "save", "category": "analytics"},
+    "accept": {"choice": "accept"},
+}
 RAW_WAIT_S = 10  # a raw page's tracker request is waited for this long at most
 RULES = TrackerRules(ConsentConfig(secret_key=SECRET))
 
@@ -186,22 +192,25 @@ Load = Callable[[str], dict[str, list[str]]]
 
 
 @contextlib.contextmanager
-def chromium(pages: dict[str, Any], settle_ms: int = 400) -> Iterator[Load]:
+def chromium(
+    pages: dict[str, Any], settle_ms: int = 400, visitors: tuple[str, ...] = VISITORS
+) -> Iterator[Load]:
     """`load(name)` -> the tracker requests (and load errors, as "ERROR ...") of page
-    `name` for each visitor: "raw" (no middleware), "none" (no choice yet) and "reject".
-    The three load side by side, each in its own context, and settle together."""
+    `name` for each visitor: "raw" (no middleware), "none" (no choice yet), "reject",
+    and if asked "analytics" (analytics alone granted) or "accept". They load side by
+    side, each in its own context, and settle together."""
     with Server(make_app(pages)) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
         try:
             tabs = {
                 (visitor, javascript): Tab(_context(browser, base, visitor, javascript))
-                for visitor in VISITORS
+                for visitor in visitors
                 for javascript in (True, False)
             }
 
             def load(name: str) -> dict[str, list[str]]:
                 javascript = not name.endswith("-nojs")  # a page for visitors without JS
-                opened = {visitor: tabs[visitor, javascript] for visitor in VISITORS}
+                opened = {visitor: tabs[visitor, javascript] for visitor in visitors}
                 for visitor, tab in opened.items():
                     try:
                         tab.start(base + ("/raw/" if visitor == "raw" else "/page/") + name)
@@ -223,15 +232,15 @@ def _context(browser: Browser, base: str, visitor: str, javascript: bool) -> Bro
     context = browser.new_context(java_script_enabled=javascript)
     context.set_default_timeout(10_000)
     context.route("**/*", fake)
-    if visitor == "reject":
+    if visitor in CHOICES:
         context.request.post(
             base + "/_consent/choice",
-            form={"choice": "reject"},
+            form=CHOICES[visitor],
             headers={"Origin": base},
             max_redirects=0,
         )
         if not any(cookie["name"] == "asgi_consent" for cookie in context.cookies()):
-            raise RuntimeError("the reject visitor got no consent cookie")
+            raise RuntimeError(f"the {visitor} visitor got no consent cookie")
     return context
 
 
