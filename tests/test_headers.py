@@ -21,6 +21,8 @@ from asgi_consent.headers import (
 )
 from asgi_consent.links import filter_link_header, split_link_values
 from asgi_consent.mime import (
+    UNREADABLE,
+    ContentTypes,
     extract_mime_type,
     nosniff,
     parse_mime_type,
@@ -116,11 +118,17 @@ def test_nosniff_keeps_a_response_without_type_from_being_sniffed_as_html() -> N
     assert nosniff([b"nosniff, other"]) and not nosniff([b"other, nosniff"])
 
 
-def test_compressed_pages_and_bodiless_answers_are_not_pages() -> None:
+def test_pages_in_codings_we_cannot_decode_and_bodiless_answers_are_not_pages() -> None:
     # (a header to filter is reported all the same: a 304 may set cookies too)
     assert scan_response("GET", 304, [(b"Set-Cookie", b"a=1")]) == (None, True)
     html = (b"content-type", b"text/html")
-    assert kind([html, (b"content-encoding", b"gzip")]) is None
+    assert kind([html, (b"content-encoding", b"gzip")]) == "html"  # decoded: a page
+    assert kind([html, (b"content-encoding", b"br")]) == UNREADABLE
+    assert ContentTypes().scan_response("GET", 200, [html, (b"content-encoding", b"br")]) == (
+        None,
+        False,
+    )
+    assert kind([(b"content-encoding", b"gzip")]) is None  # compressed: not sniffed
     assert kind([html, (b"content-encoding", b"identity")]) == "html"
     assert kind([html], method="HEAD") == "html"  # its headers are a page's (no body)
     assert kind([], method="HEAD") is None  # nothing to sniff

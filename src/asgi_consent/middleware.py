@@ -14,6 +14,7 @@ from .banner import BannerRenderer
 from .cacheable import CacheablePages, rewrite_whole
 from .charsets import page_charset
 from .config import ConfigError, ConsentConfig
+from .contentcoding import Deflater, Inflater, readable_coding
 from .cookie import Consent, ConsentCodec
 from .endpoints import ConsentEndpoints
 from .errors import StartupFailure, built_lazily
@@ -162,7 +163,7 @@ class _Responder:
     __slots__ = (
         "_scope", "_consent", "_send", "_scan", "_plan", "_headers", "_state",
         "_start", "_sniff", "_held", "_rewriter", "_transcoder", "_rewrite_whole",
-        "_edit_headers", "_charset",
+        "_edit_headers", "_charset", "_inflater",
     )  # fmt: skip
 
     def __init__(
@@ -194,6 +195,7 @@ class _Responder:
         self._held = b""
         self._rewriter: HtmlRewriter | None = None  # REWRITING
         self._transcoder: Transcoder | None = None  # a UTF-16 or ISO-2022-JP page
+        self._inflater: Inflater | None = None  # a page compressed inside the app
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
@@ -212,6 +214,7 @@ class _Responder:
                 # No body: the headers its GET gets (no Content-Length: ours is unknown).
                 self._edit_headers(message, None)
             elif page is not None:  # held until its first body bytes decide it
+                self._decompress(message)
                 self._start = message
                 self._sniff = page == "sniff"
                 self._state = DECIDING
@@ -219,11 +222,15 @@ class _Responder:
             if self._state == WAITING_START:
                 self._state = PASSING
             await self._send(message)
-        elif kind == "http.response.early_hint":  # 103: Link headers fetched before the page
+            return
+        if kind == "http.response.early_hint":  # 103: Link headers fetched before the page
             links = self._headers.links(message.get("links", ()), self._consent, self._base)
             if links:
                 await self._send({**message, "links": links})
-        elif self._state <= PASSING:
+            return
+        if self._inflater is not None and kind == "http.response.body":
+            message = self._inflated(message)
+        if self._state <= PASSING:
             if self._transcoder is not None and kind == "http.response.body":
                 message = self._decoded(message)  # a page given up mid-way stays UTF-8
             await self._send(message)
@@ -233,6 +240,30 @@ class _Responder:
             await self._first_body(message)
         else:
             await self._rewrite(self._decoded(message))
+
+    def _decompress(self, start: Message) -> None:
+        """A page compressed inside the app (gzip, deflate): read decoded, and sent
+        compressed again with its coding (the app's Content-Length no longer holds)."""
+        values = [v for k, v in start["headers"] if k == b"content-encoding"]
+        coding = readable_coding(values) if values else None
+        if coding is None:
+            return
+        self._inflater = Inflater(coding)
+        start["headers"] = [(k, v) for k, v in start["headers"] if k != b"content-length"]
+        deflater, send = Deflater(coding), self._send
+
+        async def send_compressed(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                more = message.get("more_body", False)
+                message = {**message, "body": deflater.feed(message.get("body", b""), not more)}
+            await send(message)
+
+        self._send = send_compressed
+
+    def _inflated(self, message: Message) -> Message:
+        assert self._inflater is not None
+        more = message.get("more_body", False)
+        return {**message, "body": self._inflater.feed(message.get("body", b""), not more)}
 
     def _base(self) -> Url | None:
         return document_url(self._scope)
@@ -290,7 +321,8 @@ class _Responder:
         plan = self._plan(self._scope, self._consent, start["headers"])
         if not message.get("more_body", False):
             body = self._rewrite_whole(plan, message.get("body", b""))
-            self._edit_headers(start, len(body))
+            # Compressed again as it is sent: its length is known only then.
+            self._edit_headers(start, None if self._inflater is not None else len(body))
             await self._send(start)
             await self._send({"type": "http.response.body", "body": body})
             return

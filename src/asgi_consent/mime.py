@@ -3,11 +3,15 @@ type a response has, whether the browser sniffs it, and whether it sniffs as HTM
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from .contentcoding import readable_coding
 from .memo import Memo
+
+logger = logging.getLogger("asgi_consent")
 
 # Turbo Streams are HTML fragments (<turbo-stream><template>...) whose scripts Turbo runs.
 TURBO_STREAM = "text/vnd.turbo-stream.html"
@@ -172,12 +176,26 @@ class ContentTypes:
 
     def __init__(self) -> None:
         self._types: Memo[bytes, MimeType | None] = Memo(size=256, longest=200)
+        self._warned = False  # about a page in a coding we cannot decode
 
     def scan_response(
         self, method: str, status: int, headers: Iterable[tuple[bytes, bytes]]
     ) -> tuple[str | None, bool]:
-        """`scan_response`, with this memo."""
-        return scan_response(method, status, headers, self._types)
+        """`scan_response`, with this memo; an HTML page in a coding we cannot decode
+        passes untouched, and is logged (the first, per middleware)."""
+        kind, filtered = scan_response(method, status, headers, self._types)
+        if kind == UNREADABLE:
+            if not self._warned:
+                self._warned = True
+                logger.error(
+                    "asgi_consent: an HTML page came compressed (%s) in a coding we cannot "
+                    "decode: it passes without banner or blocking. Compress outside "
+                    "ConsentMiddleware (README: Middleware order with compression).",
+                    b", ".join(v for k, v in headers if k.lower() == b"content-encoding")
+                    .decode("latin-1"),
+                )
+            return None, filtered
+        return kind, filtered
 
     def of(self, values: Sequence[bytes]) -> MimeType | None:
         """`extract_mime_type(values)`, remembered: the page's type is asked again by the
@@ -212,6 +230,8 @@ def page_kind(mime: MimeType | None, options: Sequence[bytes]) -> str | None:
 
 
 _FILTERED = (b"set-cookie", b"link", b"refresh")
+# The kind of an HTML page in a coding we cannot decode (ContentTypes logs it, once).
+UNREADABLE = "unreadable"
 _NO_BODY = (204, 206, 304)
 # The content codings a browser decodes (Chromium: br, deflate, gzip, x-gzip, zstd).
 _CODINGS = frozenset({b"br", b"deflate", b"gzip", b"x-gzip", b"zstd"})
@@ -252,11 +272,16 @@ def scan_response(
             codings.append(value)
         elif key == b"x-content-type-options":
             options.append(value)
-    if (codings and decoded(codings)) or status < 200 or status in _NO_BODY:
+    if status < 200 or status in _NO_BODY:
         return None, filtered
     joined = values[0] if len(values) == 1 else b", ".join(values)
     mime = types.get(joined, _extract_joined) if types is not None else _extract_joined(joined)
     kind = page_kind(mime, options)
+    if codings and decoded(codings):  # a compressed body: a page if we can decode it
+        if readable_coding(codings) is None:
+            return (UNREADABLE if kind == "html" else None), filtered
+        if kind == "sniff":  # not sniffed: HTML is what the app says it sends
+            return None, filtered
     if method == "HEAD" and kind == "sniff":  # no bytes to sniff: not known to be a page
         return None, filtered
     return kind, filtered
