@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import brotli  # type: ignore[import-untyped]
 import pytest
 from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
@@ -49,7 +50,16 @@ def _gzip_chunks(data: bytes, size: int) -> list[bytes]:
     return [*out, packer.flush()]
 
 
+def _brotli_chunks(data: bytes, size: int) -> list[bytes]:
+    packer = brotli.Compressor(quality=9)
+    pieces = [data[at : at + size] for at in range(0, len(data), size)]
+    return [*(packer.process(piece) + packer.flush() for piece in pieces), packer.finish()]
+
+
 def _decoded(coding: bytes, body: bytes) -> bytes:
+    if coding == b"br":
+        decoded: bytes = brotli.decompress(body)
+        return decoded
     if coding in (b"gzip", b"x-gzip"):
         return gzip.decompress(body)
     try:
@@ -85,6 +95,8 @@ BODIES = {
     "raw-deflate": (b"deflate", [_deflate(PAGE, raw=True)]),
     "gzip-streamed": (b"gzip", _gzip_chunks(PAGE, 700)),
     "gzip-cut-anywhere": (b"gzip", [(z := gzip.compress(PAGE))[:1], z[1:7], z[7:100], z[100:]]),
+    "brotli": (b"br", [brotli.compress(PAGE)]),
+    "brotli-streamed": (b"br", _brotli_chunks(PAGE, 700)),
 }
 
 
@@ -115,7 +127,7 @@ async def test_a_visitor_who_accepted_gets_the_page_with_our_insertion_only() ->
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("coding", [b"br", b"zstd", b"gzip, gzip"])
+@pytest.mark.parametrize("coding", [b"zstd", b"gzip, gzip", b"br, gzip"])
 async def test_a_coding_we_cannot_decode_passes_untouched_and_is_logged_once(
     coding: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -126,6 +138,19 @@ async def test_a_coding_we_cannot_decode_passes_untouched_and_is_logged_once(
             start, body = await run_asgi(app, make_scope())
             assert body["body"] == b"\x1f\x8b compressed bytes"
     assert [r.getMessage().count("cannot decode") for r in caplog.records] == [1]
+
+
+@pytest.mark.anyio
+async def test_without_its_package_a_brotli_page_passes_untouched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from asgi_consent import contentcoding
+
+    monkeypatch.setattr(contentcoding, "READABLE", {**contentcoding.READABLE})
+    del contentcoding.READABLE[b"br"]
+    body = brotli.compress(PAGE)
+    start, sent = await run_asgi(_app([body], b"br"), make_scope())
+    assert sent["body"] == body
 
 
 @pytest.mark.anyio
