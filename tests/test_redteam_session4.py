@@ -491,8 +491,6 @@ def _page(body: str) -> str:
 
 
 GUARD_GAPS: dict[str, str] = {
-    "srcdoc-frame": _page(f'<iframe srcdoc="{html.escape("<script>" + _LOADER + "</script>")}">'
-                          "</iframe>"),
     "data-frame": _page(f'<iframe src="data:text/html,{quote("<script>" + _LOADER + "</script>")}">'
                         "</iframe>"),
     "javascript-frame": _page(
@@ -518,6 +516,9 @@ GUARD_GAPS: dict[str, str] = {
 }  # fmt: skip
 GUARDED_IN_PAGE = {
     "in-page": _page(f"<script>{_LOADER}</script>"),
+    # A srcdoc document is a realm of its own: the server gives it the guard first.
+    "srcdoc-frame": _page(f'<iframe srcdoc="{html.escape("<script>" + _LOADER + "</script>")}">'
+                          "</iframe>"),
     # A page without DOCTYPE, <html> or <head> that starts with its <meta> was read as a
     # fragment (no guard, no banner); it is a page now.
     "no-doctype-first-tag-meta": f"<meta charset=utf-8><title>t</title><script>{_LOADER}</script>",

@@ -35,6 +35,9 @@ class RewritePlan:
     # Our URLs as written in the insertion, and pinned to this host: for a page whose
     # <base href> names another one (relative URLs would follow it). None: no usable host.
     pin: tuple[bytes, bytes] | None = None
+    # What an iframe's srcdoc document gets first: the run-time guard, pinned to this host
+    # (a srcdoc document takes the page's base URL, which a <base> may move). b"": none.
+    frame_start: bytes = b""
 
     @property
     def cross_origin_insertion(self) -> bytes:

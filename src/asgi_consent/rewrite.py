@@ -22,8 +22,10 @@ from .plan import RewritePlan as RewritePlan
 from .scanner import ALL, DOCTYPE, GUARDED, LONG_ATTRIBUTE, LONG_END, LONG_START, PI, Scanner
 from .tagdecision import (
     CDATA,
+    agreed_end,
     decide_start_tag,
     empty_entities,
+    guarded_srcdoc,
     held_stylesheet,
     held_unread,
     note_base,
@@ -31,7 +33,7 @@ from .tagdecision import (
     split_cdata,
 )
 from .tags import Tag, attribute
-from .tree import LEFT, RAWTEXT, SCRIPT
+from .tree import RAWTEXT, SCRIPT
 from .urls import absolute_url, parse_url
 
 logger = logging.getLogger("asgi_consent")
@@ -166,7 +168,7 @@ class HtmlRewriter:
             elif not tag.is_end:
                 self._start_tag(tag, view, edits)
             if tag.guess and self._plan.blocked:
-                edits.append(_agreed(tag))
+                edits.append(agreed_end(tag))
             if tag.unread:
                 text_from, self._as_text = tag.end, True
             if (
@@ -242,6 +244,8 @@ class HtmlRewriter:
         if decided is not None:
             self.found |= decided.held
             edits.extend(decided.edits)
+        if not (decided and decided.held):  # (a held iframe's srcdoc is renamed)
+            edits.extend(guarded_srcdoc(tag, view, self._ctx, self._plan))
         if tag.content_end is not None and (
             tag.dual or (tag.name == b"noscript" and not tag.foreign)
         ):
@@ -387,14 +391,3 @@ def _as_text(view: bytes, start: int, stop: int) -> Edit:
     with "&lt;" for every "<", it is text in every reading, and ends where it ends now."""
     return (start, stop, view[start:stop].replace(b"<", b"&lt;"))
 
-
-def _agreed(tag: Tag) -> Edit:
-    """An end tag inside SVG or MathML whose effect our tree model guessed (tree.py's
-    end_tag): make the browser do what we read. Where we left foreign content, an empty
-    <span> (a start tag that breaks out of it) makes the browser leave too; where we
-    stayed, the end tag is dropped, so the browser cannot leave on an element we did not
-    see open. (Only where something is held back: misnested SVG may then render
-    differently, never a tracker go live.)"""
-    if tag.guess == LEFT:
-        return (tag.end, tag.end, b"<span></span>")
-    return (tag.start, tag.end, b"")

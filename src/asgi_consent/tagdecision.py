@@ -30,6 +30,7 @@ from .fetching import (
 )
 from .fetchtable import ELEMENT_ATTRIBUTES, NOT_PLAIN, PREFIX, attribute_kind, plain_kinds
 from .tags import Attribute, Tag, attribute, read_attributes
+from .tree import LEFT
 from .urls import parse_url
 
 if TYPE_CHECKING:
@@ -103,6 +104,20 @@ def decide_start_tag(
         edits.append((tag.start, tag.start, box))
         edits.append((tag.name_end, tag.name_end, _HIDDEN))
     return Decided(required, edits)
+
+
+def guarded_srcdoc(tag: Tag, buf: bytes, ctx: Context, plan: RewritePlan) -> list[Edit]:
+    """An iframe's srcdoc document is a realm of its own, which the page's guard does
+    not reach: it gets the guard first. A new srcdoc goes before the iframe's own (the DOM
+    keeps the first of two), holding the guard and the document as it was."""
+    if tag.name != b"iframe" or tag.foreign or not plan.frame_start:
+        return []
+    srcdoc = attribute(tag.attributes(buf), b"srcdoc")
+    if srcdoc is None:
+        return []
+    document = decode(srcdoc.value, ctx).encode("utf-8", "replace")
+    value = escape_attr(plan.frame_start + document)
+    return [(tag.name_end, tag.name_end, b' srcdoc="' + value + b'"')]
 
 
 def _size(attrs: list[Attribute], ctx: Context) -> tuple[str, str] | None:
@@ -316,3 +331,15 @@ def empty_entities(tag: Tag, buf: bytes, ctx: Context, plan: RewritePlan) -> lis
             start, end = found.span(2)
             edits.append((start + 1, end - 1, b""))
     return edits
+
+
+def agreed_end(tag: Tag) -> Edit:
+    """An end tag inside SVG or MathML whose effect our tree model guessed (tree.py's
+    end_tag): make the browser do what we read. Where we left foreign content, an empty
+    <span> (a start tag that breaks out of it) makes the browser leave too; where we
+    stayed, the end tag is dropped, so the browser cannot leave on an element we did not
+    see open. (Only where something is held back: misnested SVG may then render
+    differently, never a tracker go live.)"""
+    if tag.guess == LEFT:
+        return (tag.end, tag.end, b"<span></span>")
+    return (tag.start, tag.end, b"")

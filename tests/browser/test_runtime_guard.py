@@ -219,9 +219,25 @@ COOKIES = ("_ga", "_ga_XYZ", "_gid", "_fbp", "_gcl_au", "_hjSessionUser_1", "my_
            "session", "_gax", "ga", "theme")  # fmt: skip
 
 
+# A srcdoc document is a realm of its own, which the page's guard does not reach: the
+# server gives it the guard first, and consent.js tells that guard of a grant.
+SRCDOC_LOADER = (
+    f"<script nonce={NONCE}>var s=document.createElement('script');"
+    "s.src='https://www.google'+'tagmanager.com/gtag/js?id=G-srcdoc';"
+    "document.head.appendChild(s);</script>"
+)
+SRCDOC_PAGE = (
+    "<!doctype html><html><head><title>Frame</title></head><body><h1>Frame</h1>"
+    f'<iframe srcdoc="{SRCDOC_LOADER.replace(chr(34), "&quot;")}"></iframe></body></html>'
+)
+
+
 def _app() -> ConsentMiddleware:
     async def page(request: HttpRequest) -> Response:
         return HTMLResponse(PAGE, headers={"Content-Security-Policy": CSP})
+
+    async def srcdoc(request: HttpRequest) -> Response:
+        return HTMLResponse(SRCDOC_PAGE, headers={"Content-Security-Policy": CSP})
 
     async def app_js(request: HttpRequest) -> Response:
         return Response(APP_JS, media_type="text/javascript")
@@ -234,6 +250,7 @@ def _app() -> ConsentMiddleware:
     routes = [
         HttpRoute("/", page),
         HttpRoute("/app.js", app_js),
+        HttpRoute("/srcdoc", srcdoc),
         HttpRoute("/dir/classify", classify),
         HttpRoute("/dir/classify-base", classify),
     ]
@@ -395,6 +412,16 @@ def test_after_accept_everything_runs_in_order_without_a_reload(tab: Tab) -> Non
     assert missing == []
     assert {"_ga", "_fbp"} <= tab.cookies()
     assert tab.page.evaluate("window.__same_page") is True
+    assert [text for text in tab.console if "Content Security Policy" in text] == []
+
+
+def test_a_srcdoc_documents_loader_waits_for_accept_and_then_runs(tab: Tab) -> None:
+    tab.page.goto(tab.site + "/srcdoc")
+    tab.wait_for("window.asgiConsent !== undefined")
+    tab.quiet()
+    assert tab.tracker_requests() == []
+    tab.choose("accept")
+    tab.wait_for_request("gtag/js?id=G-srcdoc")  # held in the frame's own realm, then sent
     assert [text for text in tab.console if "Content Security Policy" in text] == []
 
 

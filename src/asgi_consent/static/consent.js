@@ -111,8 +111,9 @@
   // and only on insertion. The nonce is the element's own: never ours, which would let
   // injected markup past the page's Content-Security-Policy.
   const recreate = (old) => {
+    const doc = old.ownerDocument;  // ours, or a srcdoc document's
     const fresh = old.namespaceURI === SVG
-      ? document.createElementNS(SVG, old.localName) : document.createElement(old.localName);
+      ? doc.createElementNS(SVG, old.localName) : doc.createElement(old.localName);
     const renamed = [];
     for (const { name, value, namespaceURI } of old.attributes) {
       const original = restoredName(name);
@@ -280,10 +281,23 @@
     return true;
   };
 
+  // To this document, and to the guard the server gave each srcdoc document (its own
+  // realm, same-origin: what that guard holds waits for the grant, and wakes here too).
+  const announceGrant = (categories) => {
+    document.dispatchEvent(new CustomEvent("asgi-consent:grant", { detail: [...categories] }));
+    for (const frame of document.querySelectorAll("iframe[srcdoc]")) {
+      let inner = null;
+      try { inner = frame.contentWindow && frame.contentWindow.document; } catch { /* sandbox */ }
+      if (!inner || !inner.documentElement) { continue; }
+      inner.dispatchEvent(new CustomEvent("asgi-consent:grant", { detail: [...categories] }));
+      wake([inner.documentElement]);
+    }
+  };
+
   const apply = (state, before) => {
     if (grantOnly(state, before)) {
       // The run-time guard hears of the grant first, or it would hold what wakes here.
-      document.dispatchEvent(new CustomEvent("asgi-consent:grant", { detail: [...granted] }));
+      announceGrant(granted);
       if (consentMode) { updateConsentMode(granted); }
       wakeAll();
       if (lastFocus && lastFocus.isConnected) { lastFocus.focus(); }
@@ -302,7 +316,7 @@
     }
     granted = [...now];
     // The run-time guard (and Microsoft's signals) hear of the choice before anything wakes.
-    document.dispatchEvent(new CustomEvent("asgi-consent:grant", { detail: [...now] }));
+    announceGrant(now);
     if (state.settings_html && document.body) {
       document.body.insertAdjacentHTML("beforeend", state.settings_html);
       settings = document.body.lastElementChild;
