@@ -310,6 +310,30 @@
     return true;
   };
 
+  // A srcdoc document is a realm of its own, which no wrapper here reaches: one written
+  // at run time gets this guard first, as the server gives one written in the page
+  // (the visitor's state now, the nonce; consent.js tells it of a grant).
+  const escapeAttr = (text) =>
+    String(text).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+  const frameGuard = () => `<script src="${escapeAttr(me.src)}" data-granted="${
+    escapeAttr([...granted].join(" "))}"${me.nonce ? ` nonce="${escapeAttr(me.nonce)}"` : ""}><\/script>`;  // escaped: this file never holds an end tag
+  const isFrameDocument = (el, name) =>
+    name === "srcdoc" && el.localName === "iframe" && el.namespaceURI === HTML;
+  const guardedFrame = (value) => {
+    const text = String(value);
+    return text.startsWith(`<script src="${escapeAttr(me.src)}"`) ? text : frameGuard() + text;
+  };
+  // An iframe made by markup as text or another document, before it joins: true if its
+  // srcdoc was given the guard.
+  const guardFrame = (el) => {
+    if (el.isConnected || !isFrameDocument(el, "srcdoc") || !hasAttr.call(el, "srcdoc")) { return false; }
+    const value = get.call(el, "srcdoc");
+    const guarded = guardedFrame(value);
+    if (guarded === value) { return false; }
+    set.call(el, "srcdoc", guarded);
+    return true;
+  };
+
   // `parsed`: made by the fragment parser (innerHTML...), whose scripts never run.
   const checkElement = (el, parsed) => {
     if (isStyle(el)) { return checkStyle(el); }
@@ -318,7 +342,7 @@
     const script = isScript(el);
     if (script && (parsed || !runs(el))) { return false; }
     const categories = required(el, attributes);
-    if (!refused(categories)) { return false; }
+    if (!refused(categories)) { return guardFrame(el); }
     hold(el, categories, attributes);
     return true;
   };
@@ -400,7 +424,7 @@
   E.setAttribute = function setAttribute(name, value) {
     const lower = String(name).toLowerCase();
     if (guards(this, lower) && holdAttribute(this, lower, String(value))) { return undefined; }
-    return set.call(this, name, value);
+    return set.call(this, name, isFrameDocument(this, lower) ? guardedFrame(value) : value);
   };
   const setNS = E.setAttributeNS;
   E.setAttributeNS = function setAttributeNS(namespace, name, value) {
@@ -425,7 +449,7 @@
         ...descriptor,
         set(value) {
           if (guards(this, attribute) && holdAttribute(this, attribute, String(value))) { return; }
-          original.call(this, value);
+          original.call(this, isFrameDocument(this, attribute) ? guardedFrame(value) : value);
         },
       });
     }
