@@ -491,13 +491,6 @@ def _page(body: str) -> str:
 
 
 GUARD_GAPS: dict[str, str] = {
-    "data-frame": _page(f'<iframe src="data:text/html,{quote("<script>" + _LOADER + "</script>")}">'
-                        "</iframe>"),
-    "javascript-frame": _page(
-        '<iframe src="javascript:'
-        + html.escape(quote("'<script>" + _LOADER.replace("'", '"') + "</scr' + 'ipt>'"))
-        + '"></iframe>'
-    ),
     "about-blank-frame-written": _page(
         "<iframe id=f></iframe><script>var d=document.getElementById('f').contentDocument;"
         "d.open();d.write('<scr'+'ipt>" + _LOADER.replace("'", "\\'") + "</scr'+'ipt>');"
@@ -516,6 +509,14 @@ GUARD_GAPS: dict[str, str] = {
 }  # fmt: skip
 GUARDED_IN_PAGE = {
     "in-page": _page(f"<script>{_LOADER}</script>"),
+    # data: and javascript: frames run code in a realm the guard cannot enter: held.
+    "data-frame": _page(f'<iframe src="data:text/html,{quote("<script>" + _LOADER + "</script>")}">'
+                        "</iframe>"),
+    "javascript-frame": _page(
+        '<iframe src="javascript:'
+        + html.escape(quote("'<script>" + _LOADER.replace("'", '"') + "</scr' + 'ipt>'"))
+        + '"></iframe>'
+    ),
     # A srcdoc document is a realm of its own: the server gives it the guard first.
     "srcdoc-frame": _page(f'<iframe srcdoc="{html.escape("<script>" + _LOADER + "</script>")}">'
                           "</iframe>"),

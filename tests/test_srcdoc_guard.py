@@ -75,3 +75,37 @@ def test_an_svg_iframe_element_is_left_alone() -> None:
     assert b'srcdoc="<p>x</p>"' in out and GUARD_START.encode() not in out
 
 
+
+
+# -- data: and javascript: frames: a realm the guard cannot enter ---------------------------
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "data:text/html,%3Cscript%3Evar%20a%3D1%3C%2Fscript%3E",
+        "data:text/html;base64,PHNjcmlwdD52YXIgYT0xPC9zY3JpcHQ+",  # <script>var a=1</script>
+        "data:text/html,<img src=x onerror=alert(1)>",
+        "javascript:'<p>x</p>'",
+        " JavaScript:void(0)",
+    ],
+)
+@pytest.mark.parametrize("visitor", ["none", "reject"])
+def test_a_frame_whose_document_runs_code_we_cannot_guard_is_held(
+    src: str, visitor: visitors.Visitor
+) -> None:
+    out = _serve(f'<iframe src="{src}"></iframe>', visitor)
+    tree = html5lib.parse(oracle.browser_text(out), namespaceHTMLElements=False)
+    (frame,) = tree.iter("iframe")
+    assert frame.get("src") is None and frame.get("data-consent-src") == src
+    assert set(frame.get("data-consent", "").split()) == set(visitors.CATEGORIES)
+
+
+def test_a_data_frame_without_code_is_left_alone() -> None:
+    out = _serve('<iframe src="data:text/html,%3Cp%3Ehello%3C%2Fp%3E"></iframe>')
+    assert b'<iframe src="data:text/html,%3Cp%3Ehello%3C%2Fp%3E">' in out
+
+
+def test_a_visitor_who_accepted_gets_a_javascript_frame_as_it_was() -> None:
+    page = (HEAD + "<iframe src=\"javascript:'<p>x</p>'\"></iframe></body></html>").encode()
+    assert visitors.accepted_unchanged(page, visitors.serve([page], "accept"))

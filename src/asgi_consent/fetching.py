@@ -49,6 +49,9 @@ _DOCUMENT_TYPES = ("text/html", "application/xhtml+xml", "image/svg+xml", "text/
 # fragment. The URL parser takes exactly this host from it, whatever follows (nothing to
 # strip, decode or map, and nothing after it can fail the parse): when no entry names
 # the host, the URL needs no category and its path is never read.
+# Markup that may run code: a script element, an event handler, a javascript: URL (bytes
+# of a data: document; over-reading is holding back, which is safe).
+_RUNS_SCRIPT = re.compile(rb"(?i)<script|[\t\n\f\r /\"']on[a-z]+[\t\n\f\r ]*=|javascript:")
 _PLAIN_ORIGIN = re.compile(r"https?://((?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*)(?:[/?#]|\Z)")
 # A relative URL as the parser reads it: a fragment, a query, or a path that does not
 # start with two slashes or backslashes (tabs and newlines would be dropped first).
@@ -172,6 +175,11 @@ def _frame_categories(value: str, ctx: Context) -> set[str]:
     if _PLAIN_ORIGIN.match(value):
         return found  # http(s): not a data: URL
     url = parse_url(value, ctx.base_url)
+    if url is not None and url.scheme == "javascript":
+        # Its document is what its code returns, in a realm the run-time guard does not
+        # reach: held for every category (held, the frame shows about:blank, as the
+        # common javascript:false or javascript:'' placeholders do).
+        return set(ctx.every_category)
     if url is not None and url.scheme == "data":
         # The URL standard drops tabs and newlines; Chromium keeps them inside a data:
         # URL's body. Both readings are scanned.
@@ -180,10 +188,15 @@ def _frame_categories(value: str, ctx: Context) -> set[str]:
             return set(ctx.every_category)  # cannot read it: fail closed
         mime, payload = body
         if mime in _DOCUMENT_TYPES or "xml" in mime or "html" in mime:
-            ctx.nested.append(payload)
+            readings = [payload]
             written = unquote_to_bytes(value.partition(",")[2])
             if written != payload and ";base64" not in value.partition(",")[0].lower():
-                ctx.nested.append(written)
+                readings.append(written)
+            if any(_RUNS_SCRIPT.search(reading) for reading in readings):
+                # Code in a data: document runs in a realm of its own (an opaque origin)
+                # that the run-time guard does not reach: it could build any URL.
+                return set(ctx.every_category)
+            ctx.nested.extend(readings)
     return found
 
 
