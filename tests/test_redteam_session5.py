@@ -267,6 +267,69 @@ def test_a_body_the_browser_decodes_passes_untouched(codings: bytes) -> None:
     assert sent[1]["body"] == b"\x1f\x8b<script src=x>"
 
 
+# -- not fixed: XML documents ------------------------------------------------------------
+
+# Chromium renders text/xml, application/xml, image/svg+xml (any +xml) as XML documents,
+# and a body with no type that starts "<?xml" (after white space) is sniffed as text/xml
+# (the MIME Sniffing standard's table; our sniffing reads only its HTML rows). Script and
+# image elements in the XHTML or SVG namespace fetch and run there. The middleware reads
+# only HTML types and passes these untouched: Chromium 156 ran the Google tag and loaded
+# the Meta pixel before any choice. Holding back in them needs an XML reading that knows
+# namespaces (an Atom feed's <link href> to YouTube is no HTML link; renaming it would
+# break every feed reader), so it is left to a design decision.
+_XHTML_DOC = (
+    '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>t</title>'
+    '<script src="https://www.googletagmanager.com/gtag/js?id=G-2"></script></head>'
+    "<body><p>x</p></body></html>"
+)
+_SVG_DOC = (
+    '<svg xmlns="http://www.w3.org/2000/svg"><script href="https://www.googletagmanager.com/'
+    'gtag/js?id=G-3"/><image href="https://www.facebook.com/tr?id=5" width="1" height="1"/></svg>'
+)
+XML_DOCUMENTS = {
+    "xml-sniffed": (_XHTML_DOC, [(b"x-frame-options", b"SAMEORIGIN")]),
+    "xml-text-xml": (_XHTML_DOC, [(b"content-type", b"text/xml")]),
+    "xml-application-xml": (_XHTML_DOC, [(b"content-type", b"application/xml")]),
+    "xml-svg-document": (_SVG_DOC, [(b"content-type", b"image/svg+xml")]),
+}
+_FETCHING_IN_XML = {
+    "{http://www.w3.org/1999/xhtml}script": ("src",),
+    "{http://www.w3.org/1999/xhtml}img": ("src",),
+    "{http://www.w3.org/2000/svg}script": ("href", "{http://www.w3.org/1999/xlink}href"),
+    "{http://www.w3.org/2000/svg}image": ("href", "{http://www.w3.org/1999/xlink}href"),
+}
+
+
+def _live_xml_trackers(document: bytes, refused: frozenset[str]) -> list[str]:
+    """Refused trackers that XHTML and SVG scripts and images of an XML document fetch."""
+    import xml.etree.ElementTree as ElementTree
+
+    found = []
+    for element in ElementTree.fromstring(document).iter():
+        for name in _FETCHING_IN_XML.get(str(element.tag), ()):
+            url = oracle.resolve(element.get(name) or "", visitors.DOCUMENT_URL)
+            if url and oracle.tracker_categories(url.hostname) & refused:
+                found.append(url.href)
+    return found
+
+
+@pytest.mark.xfail(strict=True, reason="XML documents are not read (see above)")
+@pytest.mark.parametrize("name", list(XML_DOCUMENTS))
+def test_an_xml_document_fetches_no_refused_tracker(name: str) -> None:
+    page, headers = XML_DOCUMENTS[name]
+    refused = frozenset(visitors.CATEGORIES)
+    assert _live_xml_trackers(page.encode(), refused), "the document fetches nothing: no proof"
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": page.encode()})
+
+    middleware = ConsentMiddleware(app, secret_key=visitors.SECRET)
+    sent = asyncio.run(visitors._run(visitors._scope("/", "GET", []), middleware=middleware))
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert _live_xml_trackers(body, refused) == []
+
+
 # -- in Chromium ----------------------------------------------------------------------------
 
 CHROMIUM_PAGES: dict[str, Any] = {
@@ -306,6 +369,31 @@ def _hosts(urls: list[str]) -> set[str]:
     return {ada_url.URL(url).hostname for url in urls if not url.startswith("ERROR")}
 
 
+@pytest.fixture(scope="class")
+def xml_chromium() -> Iterator[Callable[[str], dict[str, list[str]]]]:
+    from pathlib import Path
+
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip(reason="/usr/bin/chromium is missing (apt-get install chromium)")
+    from redteam.harness import chromium as open_chromium
+
+    with open_chromium(XML_DOCUMENTS) as load:
+        yield load
+
+
+@pytest.mark.browser
+@pytest.mark.server
+class TestXmlDocumentsInChromium:
+    @pytest.mark.xfail(strict=True, reason="XML documents are not read (see above)")
+    @pytest.mark.parametrize("name", list(XML_DOCUMENTS))
+    def test_chromium_requests_no_tracker_from_an_xml_document(
+        self, xml_chromium: Callable[[str], dict[str, list[str]]], name: str
+    ) -> None:
+        seen = xml_chromium(name)
+        assert _hosts(seen["raw"]), f"{name}: the raw document requests no tracker: {seen}"
+        assert seen["none"] == [] and seen["reject"] == []
+
+
 @pytest.mark.browser
 @pytest.mark.server
 class TestSessionFiveInChromium:
@@ -319,4 +407,13 @@ class TestSessionFiveInChromium:
         proof = seen["accept"] if name in PARTIAL else seen["raw"]
         assert _hosts(proof), f"{name}: no tracker requested, so it proves nothing: {seen}"
         assert seen["none"] == [] and seen["reject"] == []
-        assert not {h for h in _hosts(seen["analytics"]) if oracle.tracker_categories(h) & REFUSED}
+        assert [url for url in seen["analytics"] if _needs(url) & REFUSED] == []
+
+
+def _needs(url: str) -> frozenset[str]:
+    """The categories a requested URL needs, as the catalogue says (every one, unread)."""
+    from asgi_consent.urls import parse_url
+    from redteam.harness import RULES
+
+    parsed = parse_url(url)
+    return RULES.needs(parsed)[0] if parsed is not None else frozenset(visitors.CATEGORIES)
