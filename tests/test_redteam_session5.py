@@ -16,6 +16,11 @@
 4. A page with a Content-Encoding Chromium does not decode (`UTF-8`, `none`, `identity,
    identity`, `gzip, foo`) passed untouched as "compressed"; Chromium renders such a
    body as it is, and ran the page's Google tag before any choice.
+5. A Content-Type Chromium reads as HTML where the Fetch standard's parsing finds no
+   valid type ("text/html x", "text/html(x)": Chromium reads up to the first white
+   space, ";" or "("), and a body with no type that starts with a vertical tab before
+   "<script" (Chromium skips it as white space): both passed untouched, as a body that
+   does not sniff as HTML, and Chromium ran the Google tag in them.
 
 The unit tests read the middleware's output with the html5lib oracle (and, for a
 partly granted visitor, after waking it as consent.js does); the Chromium test loads
@@ -267,6 +272,53 @@ def test_a_body_the_browser_decodes_passes_untouched(codings: bytes) -> None:
     assert sent[1]["body"] == b"\x1f\x8b<script src=x>"
 
 
+# -- 5. a Content-Type as Chromium reads it, and sniffing past a vertical tab -------------
+
+_TEXT_FIRST = (
+    'hello<script async src="https://www.googletagmanager.com/gtag/js?id=G-9"></script><p>x'
+)
+TYPES = {
+    # Chromium reads the type up to the first white space, ";" or "(" (the last value
+    # with a "/" wins); the Fetch standard finds no valid type there, and the body, whose
+    # first bytes are no HTML signature, was not sniffed as HTML.
+    "type-junk-after-space": ([(b"content-type", b"text/html x")], _TEXT_FIRST),
+    "type-comment": ([(b"content-type", b"text/html(x)")], _TEXT_FIRST),
+    "type-junk-then-charset": ([(b"content-type", b"text/html x; charset=utf-8")], _TEXT_FIRST),
+    "type-plain-then-junk": ([(b"content-type", b"text/plain, text/html x")], _TEXT_FIRST),
+    # No type: Chromium skips a vertical tab before the signature, as white space.
+    "sniffed-after-vertical-tab": ([(b"x-frame-options", b"DENY")], "\x0b" + GTAG_PAGE),
+}
+
+
+def _served(headers: list[tuple[bytes, bytes]], body: bytes, cookie: bytes | None) -> bytes:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    middleware = ConsentMiddleware(app, secret_key=visitors.SECRET)
+    scope = visitors._scope("/", "GET", [(b"cookie", cookie)] if cookie else [])
+    sent = asyncio.run(visitors._run(scope, middleware=middleware))
+    return b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+
+
+@pytest.mark.parametrize("visitor", REFUSING)
+@pytest.mark.parametrize("name", list(TYPES))
+def test_a_page_chromium_reads_as_html_is_rewritten(name: str, visitor: Visitor) -> None:
+    headers, page = TYPES[name]
+    refused = frozenset(visitors.CATEGORIES)
+    assert oracle.find_leaks(page.encode(), refused), "the page fetches no tracker: no proof"
+    out = _served(headers, page.encode(), visitors.COOKIES[visitor])
+    assert oracle.find_leaks(out, refused) == []
+
+
+@pytest.mark.parametrize(
+    "value", [b"text/html x, text/plain", b"text/html, text/plain", b"application/json x"]
+)
+def test_a_type_chromium_does_not_read_as_html_passes(value: bytes) -> None:
+    body = _TEXT_FIRST.encode()
+    assert _served([(b"content-type", value)], body, None) == body
+
+
 # -- not fixed: XML documents ------------------------------------------------------------
 
 # Chromium renders text/xml, application/xml, image/svg+xml (any +xml) as XML documents,
@@ -344,6 +396,7 @@ CHROMIUM_PAGES: dict[str, Any] = {
         name: (GTAG_PAGE, [HTML_TYPE, (b"content-encoding", coding)])
         for name, coding in CODINGS.items()
     },
+    **{name: (page, headers) for name, (headers, page) in TYPES.items()},
 }
 
 
