@@ -12,7 +12,8 @@
    the Meta pixel by the refresh.
 3. `Link` and `Refresh` headers (and 103 Early Hints) were judged by path patterns only:
    a URL on a tracker's host that no pattern names (which the page's markup holds
-   back) was preloaded, or navigated to, before any choice.
+   back) was preloaded, or navigated to, before any choice; and a Link header's
+   `imagesrcset` parameter was not read at all (Chromium preloads one of its images).
 4. A page with a Content-Encoding Chromium does not decode (`UTF-8`, `none`, `identity,
    identity`, `gzip, foo`) passed untouched as "compressed"; Chromium renders such a
    body as it is, and ran the page's Google tag before any choice.
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -184,6 +186,16 @@ _ON_THE_HOST = {
     ),
     "link-prefetch-relative-host": (b"link", b"<//www.facebook.com/y.js>; rel=prefetch"),
     "refresh": (b"refresh", b"0;url=https://www.facebook.com/x.html"),
+    # Chromium preloads a candidate of a Link header's imagesrcset, as of <link imagesrcset>
+    "link-imagesrcset": (
+        b"link",
+        b'</x.png>; rel=preload; as=image; imagesrcset="https://www.facebook.com/tr?id=1 1x,'
+        b' https://www.facebook.com/tr?id=2 2x"; imagesizes="100px"',
+    ),
+    "link-imagesrcset-unquoted": (
+        b"link",
+        b"</y.png>; rel=preload; as=image; imagesrcset=https://www.facebook.com/tr?id=4",
+    ),
 }
 HTML_TYPE = (b"content-type", b"text/html; charset=utf-8")
 
@@ -194,6 +206,8 @@ def _refused_targets(values: list[bytes], refused: frozenset[str]) -> list[str]:
     for value in values:
         text = value.decode("latin-1")
         urls = [part.partition(">")[0] for part in text.split("<")[1:]]
+        for quoted, bare in re.findall(r'imagesrcset="([^"]*)"|imagesrcset=([^;,]*)', text):
+            urls += [candidate.split()[0] for candidate in (quoted or bare).split(", ")]
         if not urls and "url=" in text.lower():
             urls = [oracle.refresh_url(text) or ""]
         for url in urls:
