@@ -22,6 +22,8 @@
    space, ";" or "("), and a body with no type that starts with a vertical tab before
    "<script" (Chromium skips it as white space): both passed untouched, as a body that
    does not sniff as HTML, and Chromium ran the Google tag in them.
+6. A 206 answer to a request that asked for no range: it passed untouched, and Chromium
+   renders it as the page (the Google tag ran).
 
 The unit tests read the middleware's output with the html5lib oracle (and, for a
 partly granted visitor, after waking it as consent.js does); the Chromium test loads
@@ -333,6 +335,38 @@ def test_a_type_chromium_does_not_read_as_html_passes(value: bytes) -> None:
     assert _served([(b"content-type", value)], body, None) == body
 
 
+# -- 6. a 206 that answers no Range request: Chromium renders it as the page --------------
+
+
+def _partial(request_headers: list[tuple[bytes, bytes]], cookie: bytes | None) -> list[Any]:
+    page = GTAG_PAGE.encode()
+    headers = [HTML_TYPE, (b"content-range", b"bytes 0-%d/%d" % (len(page) - 1, len(page)))]
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 206, "headers": headers})
+        await send({"type": "http.response.body", "body": page})
+
+    middleware = ConsentMiddleware(app, secret_key=visitors.SECRET)
+    cookies = [(b"cookie", cookie)] if cookie else []
+    scope = visitors._scope("/", "GET", [*request_headers, *cookies])
+    return asyncio.run(visitors._run(scope, middleware=middleware))
+
+
+@pytest.mark.parametrize("visitor", REFUSING)
+def test_a_206_no_range_asked_for_is_rewritten(visitor: Visitor) -> None:
+    refused = frozenset(visitors.CATEGORIES)
+    assert oracle.find_leaks(GTAG_PAGE.encode(), refused), "no tracker: no proof"
+    sent = _partial([], visitors.COOKIES[visitor])
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert oracle.find_leaks(body, refused) == []
+    assert b"content-range" not in dict(sent[0]["headers"])  # it describes the app's bytes
+
+
+def test_the_answer_to_a_range_request_passes_untouched() -> None:
+    sent = _partial([(b"range", b"bytes=0-")], None)
+    assert sent[1]["body"] == GTAG_PAGE.encode()
+
+
 # -- not fixed: XML documents ------------------------------------------------------------
 
 # Chromium renders text/xml, application/xml, image/svg+xml (any +xml) as XML documents,
@@ -411,6 +445,7 @@ CHROMIUM_PAGES: dict[str, Any] = {
         for name, coding in CODINGS.items()
     },
     **{name: (page, headers) for name, (headers, page) in TYPES.items()},
+    "partial-content": (GTAG_PAGE, [HTML_TYPE], 206),
 }
 
 
