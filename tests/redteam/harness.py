@@ -3,12 +3,12 @@
     .venv/bin/python tests/redteam/harness.py tests/redteam/candidates.py [name ...]
 
 The candidates module defines PAGES: a dict name -> page (str or bytes, or a list of
-them: a body streamed in those chunks) or name -> (page, headers) or (page, headers, status). Each page is served
-by uvicorn on 127.0.0.1 as `/raw/<name>` (the app's bytes) and `/page/<name>` (through
-ConsentMiddleware), loaded for a visitor with no choice and one who rejected; every
-non-loopback request is answered by a local fake and recorded. A finding: a tracker
-request with the middleware on (and the raw page requests one too, so it is a real
-vector).
+them: a body streamed in those chunks), or name -> (page, headers) or (page, headers,
+status). Each page is served by uvicorn on 127.0.0.1 as `/raw/<name>` (the app's
+bytes) and `/page/<name>` (through ConsentMiddleware), loaded for a visitor with no
+choice and one who rejected (and others if asked); every non-loopback request is
+answered by a local fake and recorded. A finding: a tracker request with the middleware
+on (and the raw page requests one too, so it is a real vector).
 """
 
 from __future__ import annotations
