@@ -518,6 +518,63 @@ class TestXmlDocumentsInChromium:
         assert seen["none"] == [] and seen["reject"] == []
 
 
+# Not fixed: the run-time guard holds no <meta http-equiv=refresh> that page code adds
+# (fetchtable's REFRESH kind is not among the guard's fetching attributes). A script whose
+# URL is built at run time (so the server cannot read it) navigates the page to the Meta
+# pixel before any choice in Chromium 156, through markup as text or the DOM; an Image
+# made the same way is held (the control).
+_RUNTIME = "<!doctype html><html><head><title>t</title></head><body><p>x</p><script>{}</script>"
+_BUILT = "'https://www.face'+'book.com/tr?id={}'"
+RUNTIME_REFRESH = {
+    "guard-meta-refresh-markup": _RUNTIME.format(
+        f"var u={_BUILT.format(6)};document.head.insertAdjacentHTML("
+        "'beforeend','<meta http-equiv=refresh content=\"0;url='+u+'\">');"
+    ),
+    "guard-meta-refresh-dom": _RUNTIME.format(
+        "var m=document.createElement('meta');m.httpEquiv='refresh';"
+        f"m.content='0;url='+{_BUILT.format(7)};document.head.appendChild(m);"
+    ),
+}
+RUNTIME_CONTROL = {
+    "guard-image-control": _RUNTIME.format(
+        f"var i=new Image();i.src={_BUILT.format(5)};document.body.appendChild(i);"
+    ),
+}
+
+
+@pytest.fixture(scope="class")
+def runtime_chromium() -> Iterator[Callable[[str], dict[str, list[str]]]]:
+    from pathlib import Path
+
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip(reason="/usr/bin/chromium is missing (apt-get install chromium)")
+    from redteam.harness import chromium as open_chromium
+
+    with open_chromium({**RUNTIME_REFRESH, **RUNTIME_CONTROL}) as load:
+        yield load
+
+
+@pytest.mark.browser
+@pytest.mark.server
+class TestRuntimeRefreshInChromium:
+    @pytest.mark.parametrize(
+        "name",
+        [
+            *(
+                pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="not guarded"))
+                for name in RUNTIME_REFRESH
+            ),
+            *RUNTIME_CONTROL,
+        ],
+    )
+    def test_the_guard_holds_what_page_code_adds(
+        self, runtime_chromium: Callable[[str], dict[str, list[str]]], name: str
+    ) -> None:
+        seen = runtime_chromium(name)
+        assert _hosts(seen["raw"]), f"{name}: the raw page requests no tracker: {seen}"
+        assert seen["none"] == [] and seen["reject"] == []
+
+
 @pytest.mark.browser
 @pytest.mark.server
 class TestSessionFiveInChromium:
