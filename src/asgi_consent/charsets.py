@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import re
 
-from .mime import ContentTypes, MimeType, extract_mime_type, sniffs_as_html, with_charset
+from .mime import (
+    HTML_TYPES,
+    ContentTypes,
+    MimeType,
+    extract_mime_type,
+    sniffs_as_html,
+    with_charset,
+)
 from .transcoding import Transcoder as Transcoder
 
 # The Encoding standard's label table (encoding.spec.whatwg.org/encodings.json): each
@@ -152,7 +159,11 @@ def page_charset(
     if encoding == "replacement":
         return None
     target = "UTF-8" if transcode else encoding
-    declared = mime.parameters.get("charset") if mime is not None and not sniff else None
+    # Sniffed, or HTML only in Chromium's reading of the type ("text/html x"): ours is
+    # written in place of the app's, so every browser reads the type we read.
+    declared = None
+    if not sniff and mime is not None and mime.essence in HTML_TYPES:
+        declared = mime.parameters.get("charset")
     # A page that names no encoding is pinned to the one we read it in (windows-1252 for
     # HTML): the browser's own default, and a header wins over a <meta charset> that
     # Chromium would still honour past the 1024 bytes the standard's prescan reads.

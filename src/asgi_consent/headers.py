@@ -37,9 +37,12 @@ CDN_CACHE_HEADERS = frozenset(
 
 # -- pages we rewrite --------------------------------------------------------------------
 
-# Not on a page we rewrite: validators of the app's bytes (they no longer describe what
-# we send), and shared caches' own caching headers (they would override Cache-Control).
-_NOT_ON_REWRITTEN_PAGES = frozenset({b"etag", b"accept-ranges", b"content-md5"}) | CDN_CACHE_HEADERS
+# Not on a page we rewrite: validators and ranges of the app's bytes (they no longer
+# describe what we send), and shared caches' own caching headers (they would override
+# Cache-Control).
+_NOT_ON_REWRITTEN_PAGES = (
+    frozenset({b"etag", b"accept-ranges", b"content-md5", b"content-range"}) | CDN_CACHE_HEADERS
+)
 
 
 def edit_page_headers(start: Message, length: int | None) -> None:

@@ -6,7 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from .attribute_urls import srcset_urls
+
 _REL = re.compile(rb"""(?:^|;)[ \t]*rel[ \t]*=[ \t]*(?:"([^"]*)"|([^;,]*))""", re.IGNORECASE)
+# A preload's image candidates (Chromium preloads one of them, as from <link imagesrcset>).
+_SRCSET = re.compile(
+    rb"""(?:^|;)[ \t]*imagesrcset[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|([^;,]*))""", re.I | re.S
+)
 
 
 def split_link_values(value: bytes) -> list[bytes]:
@@ -36,7 +42,8 @@ def link_targets(link_value: bytes) -> tuple[list[str], frozenset[str]]:
     """(every URL a browser might read in one link-value, its rel tokens).
 
     Every `<...>` counts, not only the first: where our split and a browser's disagree,
-    the URL is still seen. Non-ASCII bytes are read both as UTF-8 and as Latin-1.
+    the URL is still seen; so does every candidate of an `imagesrcset` parameter. Non-ASCII
+    bytes are read both as UTF-8 and as Latin-1.
     """
     urls: list[str] = []
     position = link_value.find(b"<")
@@ -49,6 +56,9 @@ def link_targets(link_value: bytes) -> tuple[list[str], frozenset[str]]:
         position = link_value.find(b"<", position + 1)
     rels: set[str] = set()
     params = link_value[link_value.rfind(b">") + 1 :] if b">" in link_value else link_value
+    for found in _SRCSET.finditer(link_value):  # all of it: a quoted value may hold ">"
+        raw = found.group(1) if found.group(1) is not None else found.group(2)
+        urls += srcset_urls(re.sub(rb"\\(.)", rb"\1", raw, flags=re.S).decode("utf-8", "replace"))
     for found in _REL.finditer(params):
         text = (found.group(1) if found.group(1) is not None else found.group(2)) or b""
         rels.update(text.decode("latin-1").lower().split())

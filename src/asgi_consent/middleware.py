@@ -201,7 +201,10 @@ class _Responder:
         kind = message["type"]
         if kind == "http.response.start":
             headers = message.get("headers") or []
-            page, filtered = self._scan(self._scope["method"], message["status"], headers)
+            status = message["status"]
+            if status == 206 and not _asks_range(self._scope):
+                status = 200  # no answer to a Range request: a browser renders it whole
+            page, filtered = self._scan(self._scope["method"], status, headers)
             message["headers"] = self._headers.response(
                 self._scope,
                 self._consent,
@@ -345,6 +348,10 @@ class _Responder:
         out = rewriter.feed(body)
         if out:
             await self._send(_body_message(out, more=True))
+
+
+def _asks_range(scope: Scope) -> bool:
+    return any(key.lower() == b"range" for key, _ in scope["headers"])
 
 
 def _body_message(body: bytes, *, more: bool) -> Message:

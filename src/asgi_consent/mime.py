@@ -277,6 +277,8 @@ def scan_response(
     joined = values[0] if len(values) == 1 else b", ".join(values)
     mime = types.get(joined, _extract_joined) if types is not None else _extract_joined(joined)
     kind = page_kind(mime, options)
+    if kind != "html" and b"html" in joined.lower() and reads_as_html(joined):
+        kind = "html"  # Chromium's reading of the type: an HTML page all the same
     if codings and decoded(codings):  # a compressed body: a page if we can decode it
         if readable_coding(codings) is None:
             return (UNREADABLE if kind == "html" else None), filtered
@@ -287,6 +289,24 @@ def scan_response(
     return kind, filtered
 
 
+# Chromium reads a Content-Type value's type up to the first white space, ";" or "("
+# (net::HttpUtil::ParseContentType): "text/html x" and "text/html(x)" are HTML there.
+_CHROMIUM_TYPE = re.compile(r"[\t ]*+([^\t ;(]*)")
+
+
+def reads_as_html(joined: bytes) -> bool:
+    """Whether Chromium reads these Content-Type values (joined with ", ") as an HTML
+    type: the last value with a "/" that is not "*/*" wins there, read to its first white
+    space, ";" or "(", where the Fetch standard's parsing may find none or another."""
+    found = ""
+    for value in split_header_values(joined.decode("latin-1")):
+        if "/" in value and value != "*/*":
+            typed = _CHROMIUM_TYPE.match(value)
+            assert typed is not None  # it matches the empty string
+            found = typed.group(1).lower()
+    return found in HTML_TYPES
+
+
 # -- MIME sniffing: a response without a type that the browser renders as HTML ---------
 
 _HTML_SIGNATURES = (
@@ -294,7 +314,7 @@ _HTML_SIGNATURES = (
     b"<font", b"<table", b"<a", b"<style", b"<title", b"<b", b"<body", b"<br", b"<p",
     b"<!--",
 )  # fmt: skip
-_SNIFF_WHITESPACE = b"\t\n\x0c\r "
+_SNIFF_WHITESPACE = b"\t\n\x0b\x0c\r "  # and vertical tab: Chromium skips it too
 SNIFF_BYTES = 1445  # the standard's resource header
 
 

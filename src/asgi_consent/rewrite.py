@@ -22,6 +22,7 @@ from .plan import RewritePlan as RewritePlan
 from .scanner import ALL, DOCTYPE, GUARDED, LONG_ATTRIBUTE, LONG_END, LONG_START, PI, Scanner
 from .tagdecision import (
     CDATA,
+    STOP_IMPORTS,
     agreed_end,
     decide_start_tag,
     empty_entities,
@@ -268,6 +269,9 @@ class HtmlRewriter:
             new = renamed_unread(self._long_name, tag.name)
             if new is not None:
                 edits.append((tag.start, tag.end, new))
+        elif tag.long == LONG_END and not tag.is_end and self._long_held:
+            if self._long_name == b"style":  # its CSS, unread too: no @import in it
+                edits.append((tag.end, tag.end, STOP_IMPORTS))  # for a preload scanner
 
     def _output(
         self, view: bytes, start: int, stop: int, edits: list[Edit], out: list[bytes]

@@ -283,8 +283,7 @@ class Scanner:
             return tag.end
         mode, name = switch
         if mode == PLAINTEXT:
-            self.mode = PLAINTEXT
-            self.open_at_eof = True  # nothing ends it
+            self.mode, self.open_at_eof = PLAINTEXT, True  # nothing ends it
             tags.append(tag)
             return tag.end
         self.mode = mode

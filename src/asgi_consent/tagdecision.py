@@ -128,11 +128,20 @@ def _size(attrs: list[Attribute], ctx: Context) -> tuple[str, str] | None:
     return decode(width.value, ctx), decode(height.value, ctx)
 
 
+# Before CSS we could not read (past the hold limit): a rule, after which Chromium's
+# preload scanner looks for no @import (and the CSS parser takes none either).
+STOP_IMPORTS = b"@media not all{}"
+
+
 def _stash_css(tag: Tag, buf: bytes) -> list[Edit]:
     """A held <style> keeps its CSS in an attribute: Chromium fetches the @import of a
-    style element whatever its type or media. consent.js puts it back."""
+    style element whatever its type or media. consent.js puts it back. CSS too long to
+    read stays, after a rule that ends the @import rules (`STOP_IMPORTS`)."""
     span = content_span(tag, buf)
-    if span is None or span[0] == span[1]:
+    if span is None:
+        unread = not (tag.foreign and tag.self_closing(buf))
+        return [(tag.end, tag.end, b""), (tag.end, tag.end, STOP_IMPORTS)] if unread else []
+    if span[0] == span[1]:
         return []
     css = escape_attr(buf[span[0] : span[1]])
     # the first is merged into the tag's one insertion by _hold, so its order is fixed

@@ -123,9 +123,49 @@ def _quoted_url_follows(css: str, at: int) -> bool:
 
 
 def import_urls(css: str) -> list[str]:
-    """The URLs of `css`'s @import rules: what Chromium's preload scanner fetches from a
-    `<style>` whatever its type (or more: it stops looking at the first other rule)."""
-    return urls(css, imports_only=True)
+    """The URLs of the @import rules at the start of `css`: what Chromium's preload scanner
+    fetches from a `<style>` whatever its type. It reads past white space, comments and
+    @charset and @layer statements, and stops at the first other rule."""
+    found: list[str] = []
+    at = 0
+    while at < len(css):
+        if css[at] in _WHITESPACE:
+            at += 1
+        elif css.startswith("/*", at):
+            end = css.find("*/", at + 2)
+            at = len(css) if end < 0 else end + 2
+        elif css[at] == "@":
+            name, after = _name(css, at + 1)
+            end = _statement_end(css, after)
+            if name.lower() not in ("import", "charset", "layer") or css[end : end + 1] == "{":
+                break
+            found += urls(css[at:end], imports_only=True)
+            at = end + 1
+        else:
+            break
+    return found
+
+
+def _statement_end(css: str, at: int) -> int:
+    """Where the at-rule whose prelude starts at `at` ends: its ";" or "{" (or the end)."""
+    depth = 0
+    while at < len(css):
+        char = css[at]
+        if char in "\"'":
+            _, at = _string(css, at)
+            continue
+        if css.startswith("/*", at):
+            end = css.find("*/", at + 2)
+            at = len(css) if end < 0 else end + 2
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        elif char in ";{" and not depth:
+            return at
+        at += 1
+    return at
 
 
 def urls(css: str, *, imports_only: bool = False) -> list[str]:

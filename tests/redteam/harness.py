@@ -3,12 +3,12 @@
     .venv/bin/python tests/redteam/harness.py tests/redteam/candidates.py [name ...]
 
 The candidates module defines PAGES: a dict name -> page (str or bytes, or a list of
-them: a body streamed in those chunks) or name -> (page, headers). Each page is served
-by uvicorn on 127.0.0.1 as `/raw/<name>` (the app's bytes) and `/page/<name>` (through
-ConsentMiddleware), loaded for a visitor with no choice and one who rejected; every
-non-loopback request is answered by a local fake and recorded. A finding: a tracker
-request with the middleware on (and the raw page requests one too, so it is a real
-vector).
+them: a body streamed in those chunks), or name -> (page, headers) or (page, headers,
+status). Each page is served by uvicorn on 127.0.0.1 as `/raw/<name>` (the app's
+bytes) and `/page/<name>` (through ConsentMiddleware), loaded for a visitor with no
+choice and one who rejected (and others if asked); every non-loopback request is
+answered by a local fake and recorded. A finding: a tracker request with the middleware
+on (and the raw page requests one too, so it is a real vector).
 """
 
 from __future__ import annotations
@@ -69,13 +69,15 @@ def make_app(pages: dict[str, Any]) -> Any:
             await send({"type": "http.response.start", "status": 404, "headers": []})
             await send({"type": "http.response.body", "body": b""})
             return
-        body, headers = entry if isinstance(entry, tuple) else (entry, None)
+        # (page, headers) or (page, headers, status): status 200 unless given
+        body, headers, *status = entry if isinstance(entry, tuple) else (entry, None)
         # a list: the chunks of a streamed body, each its own message
         chunks = body if isinstance(body, list) else [body]
         chunks = [chunk.encode("utf-8") if isinstance(chunk, str) else chunk for chunk in chunks]
         if headers is None:
             headers = [(b"content-type", b"text/html; charset=utf-8")]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        start = {"type": "http.response.start", "status": status[0] if status else 200}
+        await send({**start, "headers": headers})
         for index, chunk in enumerate(chunks):
             more = index < len(chunks) - 1
             await send({"type": "http.response.body", "body": chunk, "more_body": more})
