@@ -223,4 +223,8 @@ def test_generated_documents_are_read_as_a_browser_reads_them(pieces: list[bytes
     # html5lib 1.1 reads <foreignObject> inside MathML <mi> as MathML; Chromium 156 (and
     # the standard) as an HTML element, as the scanner does.
     assume(not (b"<mi>" in doc and b"<foreignObject>" in doc))
+    # html5lib 1.1 keeps </p> and </br> inside SVG or MathML (the rule before 2023);
+    # Chromium 156 and the standard leave foreign content there, as the scanner does
+    # (seen on a random seed: "<svg></p><script><img src=a>").
+    assume(not re.search(rb"<(?:svg|math).*</(?:p|br)", doc, re.DOTALL))
     assert_sees_what_browser_sees(doc)
