@@ -8,13 +8,16 @@ drive the middleware with `run_asgi` and look at each message.
 from __future__ import annotations
 
 import math
+import os
 import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 
 from asgi_consent import ConsentMiddleware
@@ -167,3 +170,15 @@ def fastest_in_turns(
             run(size)
             best[index] = min(best[index], time.perf_counter() - start)
     return best
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def require_chromium() -> None:
+    """Skip a browser test where Debian's Chromium is missing; under CI, fail instead."""
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {reason}: the browser tests must run in CI")
+        pytest.skip(reason=reason)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import logging
-import os
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -25,7 +24,7 @@ from starlette.routing import Route
 
 from adversarial import oracle, visitors
 from asgi_consent import ConsentMiddleware
-from helpers import make_scope, run_asgi
+from helpers import make_scope, require_chromium, run_asgi
 
 REFUSED = frozenset(visitors.CATEGORIES)
 PAGE = (
@@ -184,13 +183,7 @@ def _misordered() -> Any:
 
 @pytest.fixture(scope="module")
 def chromium_requests() -> Iterator[Callable[[], dict[str, list[str]]]]:
-    from pathlib import Path
-
-    if not Path("/usr/bin/chromium").exists():
-        reason = "/usr/bin/chromium is missing (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {reason}: the browser tests must run in CI")
-        pytest.skip(reason=reason)
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     from redteam.harness import ARGS, Server, fake, is_tracker

@@ -14,13 +14,13 @@ on and off); the Chromium test loads the page without JavaScript.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from adversarial import oracle, visitors
 from adversarial.visitors import Visitor
+from helpers import require_chromium
 
 _PIXEL = b"https://www.facebook.com/tr?id=1&amp;ev=PageView"
 _HEAD = b"<!doctype html><html><head><title>t</title></head><body><p>a"
@@ -61,13 +61,7 @@ def test_noscript_content_that_closes_what_it_opens_is_kept(inside: bytes) -> No
 
 @pytest.fixture(scope="class")
 def tracker_chromium() -> Iterator[Callable[[str], dict[str, list[str]]]]:
-    from pathlib import Path
-
-    if not Path("/usr/bin/chromium").exists():
-        reason = "/usr/bin/chromium is missing (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {reason}: the browser tests must run in CI")
-        pytest.skip(reason=reason)
+    require_chromium()
     from redteam.harness import chromium as open_chromium
 
     with open_chromium(PAGES) as load:

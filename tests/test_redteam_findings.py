@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import re
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
@@ -24,6 +23,7 @@ import pytest
 from adversarial import oracle
 from adversarial.visitors import COOKIES, SECRET, Visitor
 from asgi_consent import ConsentMiddleware
+from helpers import require_chromium
 from redteam import findings
 from redteam.findings import GTAG
 
@@ -254,13 +254,7 @@ def test_a_refresh_header_to_a_tracker_is_dropped(visitor: Visitor) -> None:
 def chromium() -> Iterator[Callable[[str], dict[str, list[str]]]]:
     """`chromium(name)`: the page's tracker requests in Chromium, by visitor (the
     browser is opened by the first test here and closed after the last)."""
-    from pathlib import Path
-
-    if not Path("/usr/bin/chromium").exists():
-        reason = "/usr/bin/chromium is missing (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {reason}: the browser tests must run in CI")
-        pytest.skip(reason=reason)
+    require_chromium()
     from redteam.harness import chromium as open_chromium
 
     with open_chromium(dict(findings.PAGES)) as load:

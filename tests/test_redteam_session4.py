@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes, urlsplit
@@ -30,6 +29,7 @@ import pytest
 from adversarial import css as css_reader
 from adversarial import oracle, visitors
 from adversarial.visitors import Visitor
+from helpers import require_chromium
 
 HTML = "{http://www.w3.org/1999/xhtml}"
 ELSEWHERE = "https://elsewhere.example/"
@@ -367,13 +367,7 @@ Load = Callable[[str, Visitor, bool], list[str]]
 def chromium() -> Iterator[Load]:
     """`load(name, visitor, javascript)`: the requests for our own files that went to
     another host, and the other hosts our forms post to."""
-    from pathlib import Path
-
-    if not Path("/usr/bin/chromium").exists():
-        reason = "/usr/bin/chromium is missing (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {reason}: the browser tests must run in CI")
-        pytest.skip(reason=reason)
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     from redteam.harness import ARGS, LOOPBACK, Server, fake
@@ -440,13 +434,7 @@ class TestOurUrlsInChromium:
 def tracker_chromium() -> Iterator[Callable[[str], dict[str, list[str]]]]:
     """`load(name)`: an UNREAD, STYLESHEETS or DATA_STYLESHEETS page's tracker
     requests, by visitor."""
-    from pathlib import Path
-
-    if not Path("/usr/bin/chromium").exists():
-        reason = "/usr/bin/chromium is missing (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {reason}: the browser tests must run in CI")
-        pytest.skip(reason=reason)
+    require_chromium()
     from redteam.harness import chromium as open_chromium
 
     with open_chromium({**UNREAD, **STYLESHEETS, **DATA_STYLESHEETS}) as load:
@@ -542,13 +530,7 @@ GUARDED_IN_PAGE = {
 
 @pytest.fixture(scope="class")
 def guard_chromium() -> Iterator[Callable[[str], dict[str, list[str]]]]:
-    from pathlib import Path
-
-    if not Path("/usr/bin/chromium").exists():
-        reason = "/usr/bin/chromium is missing (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {reason}: the browser tests must run in CI")
-        pytest.skip(reason=reason)
+    require_chromium()
     from redteam.harness import chromium as open_chromium
 
     with open_chromium({**GUARD_GAPS, **GUARDED_IN_PAGE}) as load:

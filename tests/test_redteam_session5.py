@@ -34,7 +34,6 @@ each page with and without the middleware.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -46,6 +45,7 @@ import pytest
 from adversarial import oracle, visitors
 from adversarial.visitors import Visitor
 from asgi_consent import ConsentMiddleware
+from helpers import require_chromium
 
 FB_CSS = "https://connect.facebook.net/en_US/x.css"
 PIXEL = "https://www.facebook.com/tr?id=1"
@@ -476,13 +476,7 @@ CHROMIUM_PAGES: dict[str, Any] = {
 def tracker_chromium() -> Iterator[Callable[[str], dict[str, list[str]]]]:
     """`load(name)`: a page's tracker requests by visitor, raw and through the middleware
     (no choice, reject, analytics alone, accept)."""
-    from pathlib import Path
-
-    if not Path("/usr/bin/chromium").exists():
-        reason = "/usr/bin/chromium is missing (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {reason}: the browser tests must run in CI")
-        pytest.skip(reason=reason)
+    require_chromium()
     from redteam.harness import chromium as open_chromium
 
     seen = ("raw", "none", "reject", "analytics", "accept")

@@ -13,7 +13,6 @@ reported, so the oracle is not blind where a browser fetches.
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from playwright.sync_api import Browser, BrowserContext, Request, Route, sync_pl
 from starlette.types import Receive, Scope, Send
 
 from asgi_consent import ConsentMiddleware
-from helpers import LoopbackServer
+from helpers import LoopbackServer, require_chromium
 from redteam.harness import Tab, wait_for_a_request, wait_quiet
 
 from . import grammar, oracle
@@ -97,11 +96,7 @@ def _fake_network(route: Route, request: Request) -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {reason}: the browser tests must run in CI")
-        pytest.skip(reason=reason)
+    require_chromium()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS

@@ -9,7 +9,6 @@ tests that run their own asyncio loop).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 from demo import create_app
 from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
 
-from helpers import LoopbackServer
+from helpers import LoopbackServer, require_chromium
 
 # expect() does not follow a context's default timeout: its own is 5 s, short for a
 # reload on a loaded 2-core CI machine. The same 10 s as every action here.
@@ -118,11 +117,7 @@ def base_url() -> Iterator[str]:
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {reason}: the browser tests must run in CI")
-        pytest.skip(reason=reason)
+    require_chromium()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
