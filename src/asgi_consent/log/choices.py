@@ -9,9 +9,8 @@ most its commit timeout (a store that hangs is left to the spill).
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from datetime import datetime
 from typing import Any, cast
 
@@ -107,7 +106,7 @@ class ChoiceLog:
         page: str,
         decided: bool = True,
         language: str | None = None,
-    ) -> asyncio.Future[Outcome] | None:
+    ) -> Awaitable[Outcome] | None:
         """Record one choice made by `request`'s visitor on `page` (an `Action`; a grant
         comes from an embed placeholder, `javascript` is a fetch from our script). A grant
         before the banner was answered (`decided=False`) refuses nothing: the other
