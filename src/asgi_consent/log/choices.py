@@ -1,10 +1,11 @@
 """Proof of consent for the endpoints: one `ConsentRecord` per choice, and what was shown.
 
 `ChoiceLog.from_config(config)` is None when `consent_log` is unset. Otherwise the
-endpoints call `record(...)` once per choice; the banner version (every text, category
-and option of the banner in the language shown) is built once per language and kept.
-The choice never depends on the log: `record` never raises, and waits for the writer at
-most its commit timeout (a store that hangs is left to the spill).
+endpoints call `record(...)` once per choice and await what it returns; the banner
+version (every text, category and option of the banner in the language shown) is built
+once per language and kept. The choice never depends on the log: `record` never raises,
+and the wait is for the writer, at most its commit timeout (a store that hangs is left
+to the spill).
 """
 
 from __future__ import annotations
@@ -105,18 +106,17 @@ class ChoiceLog:
         javascript: bool,
         page: str,
         decided: bool = True,
-        language: str | None = None,
     ) -> Awaitable[Outcome] | None:
         """Record one choice made by `request`'s visitor on `page` (an `Action`; a grant
         comes from an embed placeholder, `javascript` is a fetch from our script). A grant
         before the banner was answered (`decided=False`) refuses nothing: the other
-        categories are still undecided. `language`: the banner's, if the caller chose it.
+        categories are still undecided.
 
         Returns what to await for the record's batch (the writer's answer), or None when
         no record could be built (logged). Never raises."""
         cfg = self._config
         try:
-            banner, shown_in = self._shown(language or choose_language(cfg, request))
+            banner, shown_in = self._shown(choose_language(cfg, request))
             chosen = frozenset(granted)
             method: Method = (
                 "placeholder" if action == "grant" else "javascript" if javascript else "form"
