@@ -173,8 +173,9 @@ class ConsentEndpoints:
         value, consent = self._codec.issue(
             chosen, consent_id=previous.consent_id, decided=decided
         )
-        await self._record(request, consent, choice, fields)
-        response = self._respond(request, consent, fields.get("next"))
+        wants_json = self._wants_json(request)
+        await self._record(request, consent, choice, fields, wants_json)
+        response = self._respond(request, consent, fields.get("next"), wants_json)
         self._set_consent_cookie(request, response, value)
         self._expire_refused(request, response, frozenset(self._known - chosen), fields)
         return response
@@ -182,8 +183,9 @@ class ConsentEndpoints:
     async def _withdraw(self, request: Request) -> Response:
         self._check_origin(request)
         fields = await self._read_fields(request)
-        await self._record(request, self._current(request), "withdraw", fields)
-        response = self._respond(request, Consent(), fields.get("next"))
+        wants_json = self._wants_json(request)
+        await self._record(request, self._current(request), "withdraw", fields, wants_json)
+        response = self._respond(request, Consent(), fields.get("next"), wants_json)
         self._set_consent_cookie(request, response, "", max_age=0)
         self._expire_refused(request, response, frozenset(self._known - {NECESSARY}), fields)
         return response
@@ -219,23 +221,30 @@ class ConsentEndpoints:
         return self._codec.read(request.scope["headers"])
 
     async def _record(
-        self, request: Request, consent: Consent, action: str, fields: Mapping[str, Any]
+        self,
+        request: Request,
+        consent: Consent,
+        action: str,
+        fields: Mapping[str, Any],
+        javascript: bool,
     ) -> None:
         """Proof of consent, if the site keeps it. Only an id we issued is recorded (a
         withdraw without a valid cookie has none): the cookie's signature says so."""
         if self._log is None or consent.consent_id is None:
             return
         withdrawn = action == "withdraw"
-        await self._log.record(
+        written = self._log.record(
             request,
             consent_id=consent.consent_id,
             action=action,
             granted={NECESSARY} if withdrawn else consent.categories,
             expires_at=None if withdrawn else self._codec.expires_at(consent),
-            javascript=self._wants_json(request),
+            javascript=javascript,
             page=safe_next(fields.get("next") or _referer_path(request)),
             decided=withdrawn or consent.decided,
         )
+        if written is not None:  # None: no record could be built (logged)
+            await written
 
     def _check_origin(self, request: Request) -> None:
         if not is_same_origin(request.headers, self._config.trusted_origins):
@@ -279,9 +288,11 @@ class ConsentEndpoints:
             "consent_id": consent.consent_id,
         }
 
-    def _respond(self, request: Request, consent: Consent, next_value: object) -> Response:
+    def _respond(
+        self, request: Request, consent: Consent, next_value: object, wants_json: bool
+    ) -> Response:
         target = safe_next(next_value)
-        if self._wants_json(request):
+        if wants_json:
             state = self._state(consent)
             if consent.decided and self._config.settings_button:
                 language = choose_language(self._config, request)

@@ -201,6 +201,24 @@ def test_times_are_kept_as_fixed_width_utc_text_in_time_order() -> None:
         format_time(datetime(2026, 3, 1))
 
 
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(999, 2, 3, 4, 5, 6, 7, tzinfo=UTC),
+        datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
+        datetime(2026, 3, 1, 13, 0, 0, 2, tzinfo=timezone(timedelta(hours=1))),
+        datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+    ],
+)
+def test_time_text_is_what_isoformat_gives_with_z_for_the_utc_offset(moment: datetime) -> None:
+    from asgi_consent.log.records import format_time
+
+    expected = moment.astimezone(UTC).isoformat(timespec="microseconds")
+    assert expected.endswith("+00:00")
+    assert format_time(moment) == expected[: -len("+00:00")] + "Z"
+
+
 @pytest.mark.parametrize("name", ["", " analytics", "ads ", "web ads", "ads\u00a0web", "a\tb"])
 def test_a_category_name_that_is_empty_or_holds_a_space_is_refused(name: str) -> None:
     with pytest.raises(ValueError, match="empty or hold spaces"):

@@ -13,9 +13,11 @@ import json
 import secrets
 import socket
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args
+
+from ..memo import Memo
 
 SCHEMA_VERSION = 1
 """The schema this package writes; a store migrates older schemas up to it."""
@@ -46,12 +48,25 @@ MAX_PATH = 2048
 MAX_USER_AGENT = 512
 MAX_SHORT = 128  # consent id, language, record id
 
+# What isoformat(timespec="microseconds") gives, with "Z" for "+00:00". Printf-style:
+# 1.1 µs where isoformat and its cut take 1.8 and an f-string 2.0 (per field formats).
+# It runs twice for each record a SQLite batch writes.
+_TIME_TEXT = "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ"
+
+
 def format_time(moment: datetime) -> str:
     """`moment` in UTC as fixed-width ISO 8601 text, so text order is time order."""
     if moment.tzinfo is not UTC:  # a record's times are UTC already
         moment = _utc(moment)
-    # isoformat() of a UTC time ends in "+00:00"; twice as fast as strftime.
-    return moment.isoformat(timespec="microseconds")[:-6] + "Z"
+    return _TIME_TEXT % (
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond,
+    )
 
 
 def parse_time(text: str) -> datetime:
@@ -126,7 +141,18 @@ def _clean_path(path: str) -> str:
     return _clean_text(path, MAX_PATH)
 
 
+# A site has a handful of categories, so a handful of sets of them: each set is sorted
+# and checked once (about 1.5 µs a record), not for every record. Pure: shared by all.
+_SORTED_CATEGORIES: Memo[frozenset[str], tuple[str, ...]] = Memo(size=256)
+
+
 def _categories(names: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(names, frozenset):
+        return _SORTED_CATEGORIES.get(names, _sorted_categories)
+    return _sorted_categories(names)
+
+
+def _sorted_categories(names: Iterable[str]) -> tuple[str, ...]:
     result = tuple(sorted(set(names)))
     # Split back apart, the names come out the same unless one is empty or holds a space.
     if " ".join(result).split() != list(result):
@@ -196,23 +222,31 @@ class ConsentRecord:
         ):
             raise ValueError("a record needs a consent id of at most 128 characters")
         now = recorded_at or datetime.now(UTC)
-        return cls(
-            record_id=new_record_id(),
-            consent_id=consent_id,
-            recorded_at=_utc(now),
-            action=action,
-            granted=_categories(granted),
-            refused=_categories(refused),
-            policy_revision=policy_revision,
-            expires_at=None if expires_at is None else _utc(expires_at),
-            method=method,
-            gpc=gpc,
-            language=_clean_text(language, MAX_SHORT),
-            path=_clean_path(path),
-            banner_version=_clean_text(banner_version, MAX_SHORT),
-            client=None if client is None else _clean_text(client, MAX_SHORT),
-            user_agent=None if user_agent is None else _clean_text(user_agent, MAX_USER_AGENT),
+        # In the order of the fields. Set through the slots, not by calling the class:
+        # the dataclass's __init__ takes its 15 fields as keywords (a dict, built and
+        # taken apart) and sets each with object.__setattr__, 4.5 of the 9 µs a record
+        # took to build.
+        values = (
+            new_record_id(),
+            consent_id,
+            _utc(now),
+            action,
+            _categories(granted),
+            _categories(refused),
+            policy_revision,
+            None if expires_at is None else _utc(expires_at),
+            method,
+            gpc,
+            _clean_text(language, MAX_SHORT),
+            _clean_path(path),
+            _clean_text(banner_version, MAX_SHORT),
+            None if client is None else _clean_text(client, MAX_SHORT),
+            None if user_agent is None else _clean_text(user_agent, MAX_USER_AGENT),
         )
+        record = object.__new__(cls)
+        for set_field, value in zip(_FIELD_SETTERS, values, strict=True):
+            set_field(record, value)
+        return record
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict: times as ISO 8601 UTC text, categories as lists."""
@@ -261,6 +295,12 @@ class ConsentRecord:
         if record.action not in ACTIONS or record.method not in METHODS:
             raise ValueError("not a consent record: unknown action or method")
         return record
+
+
+# The slots' setters, in the order of the fields (`create` sets a record through them).
+_FIELD_SETTERS = tuple(
+    getattr(ConsentRecord, field.name).__set__ for field in fields(ConsentRecord)
+)
 
 
 def _text(value: object) -> str:
