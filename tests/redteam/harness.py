@@ -190,7 +190,7 @@ def wait_for_a_request(tab: Tab, wanted: Callable[[str], bool]) -> None:
         tab.page.wait_for_timeout(50)
 
 
-Load = Callable[[str], dict[str, list[str]]]
+Load = Callable[..., dict[str, list[str]]]
 
 
 @contextlib.contextmanager
@@ -210,7 +210,9 @@ def chromium(
                 for javascript in (True, False)
             }
 
-            def load(name: str) -> dict[str, list[str]]:
+            def load(name: str, proof: str = "raw") -> dict[str, list[str]]:
+                # `proof`: the visitor whose tracker request shows the page fetches one (the
+                # raw page, or for markup only consent.js wakes, a visitor who granted it)
                 javascript = not name.endswith("-nojs")  # a page for visitors without JS
                 opened = {visitor: tabs[visitor, javascript] for visitor in visitors}
                 for visitor, tab in opened.items():
@@ -219,7 +221,7 @@ def chromium(
                     except PlaywrightError as error:
                         tab.requests.append(f"ERROR {error!s:.80}")
                 wait_quiet(list(opened.values()), settle_ms)
-                wait_for_a_request(opened["raw"], is_tracker)
+                wait_for_a_request(opened[proof], is_tracker)
                 return {
                     visitor: [u for u in tab.finish() if is_tracker(u) or u.startswith("ERROR")]
                     for visitor, tab in opened.items()
