@@ -120,14 +120,17 @@ def test_nosniff_keeps_a_response_without_type_from_being_sniffed_as_html() -> N
 
 def test_pages_in_codings_we_cannot_decode_and_bodiless_answers_are_not_pages() -> None:
     # (a header to filter is reported all the same: a 304 may set cookies too)
-    assert scan_response("GET", 304, [(b"Set-Cookie", b"a=1")]) == (None, True)
+    assert scan_response("GET", 304, [(b"Set-Cookie", b"a=1")]) == (None, True, None)
     html = (b"content-type", b"text/html")
     assert kind([html, (b"content-encoding", b"gzip")]) == "html"  # decoded: a page
     assert kind([html, (b"content-encoding", b"zstd")]) == UNREADABLE
     assert ContentTypes().scan_response("GET", 200, [html, (b"content-encoding", b"zstd")]) == (
         None,
         False,
+        None,
     )
+    gzipped = [html, (b"Content-Encoding", b" GZIP ")]
+    assert scan_response("GET", 200, gzipped) == ("html", False, b"gzip")
     assert kind([(b"content-encoding", b"gzip")]) is None  # compressed: not sniffed
     assert kind([html, (b"content-encoding", b"identity")]) == "html"
     assert kind([html], method="HEAD") == "html"  # its headers are a page's (no body)

@@ -40,15 +40,26 @@ _LEVEL = 6  # zlib's default: most of level 9's size for a fraction of its time
 _BROTLI_QUALITY = 5  # what brotli-asgi and most servers use for dynamic pages
 
 
+# The content codings a browser decodes (Chromium: br, deflate, gzip, x-gzip, zstd).
+BROWSER_CODINGS = frozenset({b"br", b"deflate", b"gzip", b"x-gzip", b"zstd"})
+
+
 def codings(values: Sequence[bytes]) -> list[bytes]:
     """The content codings named in Content-Encoding `values`, lower case, in order."""
     named = (value.strip(b" \t").lower() for value in b",".join(values).split(b","))
     return [coding for coding in named if coding]
 
 
-def readable_coding(values: Sequence[bytes]) -> bytes | None:
-    """The one coding we decode that `values` name alone, else None."""
-    named = codings(values)
+def decoded(named: Sequence[bytes]) -> bool:
+    """Whether a browser decodes a body sent in these `codings` (a body we cannot read as
+    it comes). Chromium decodes only when every coding named is one it knows; any other
+    ("identity", "none", a charset such as "UTF-8") and it renders the bytes as they
+    are, which we then read like any page's."""
+    return bool(named) and all(coding in BROWSER_CODINGS for coding in named)
+
+
+def readable_coding(named: Sequence[bytes]) -> bytes | None:
+    """The one coding we decode, when `named` (see `codings`) holds it alone, else None."""
     return named[0] if len(named) == 1 and named[0] in READABLE else None
 
 

@@ -14,7 +14,7 @@ from .banner import BannerRenderer
 from .cacheable import CacheablePages, rewrite_whole
 from .charsets import page_charset
 from .config import ConfigError, ConsentConfig
-from .contentcoding import Deflater, Inflater, readable_coding
+from .contentcoding import Deflater, Inflater
 from .cookie import Consent, ConsentCodec
 from .endpoints import ConsentEndpoints
 from .errors import StartupFailure, built_lazily
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 Headers = list[tuple[bytes, bytes]]
 PlanPage = Callable[[Scope, Consent, Headers], RewritePlan]
-ScanResponse = Callable[[str, int, Headers], tuple[str | None, bool]]
+ScanResponse = Callable[[str, int, Headers], tuple[str | None, bool, bytes | None]]
 RewriteWhole = Callable[[RewritePlan, bytes], bytes]
 EditHeaders = Callable[[Message, int | None], None]
 PageCharset = Callable[..., tuple[bytes | None, Transcoder | None] | None]  # page_charset
@@ -204,7 +204,7 @@ class _Responder:
             status = message["status"]
             if status == 206 and not _asks_range(self._scope):
                 status = 200  # no answer to a Range request: a browser renders it whole
-            page, filtered = self._scan(self._scope["method"], status, headers)
+            page, filtered, coding = self._scan(self._scope["method"], status, headers)
             message["headers"] = self._headers.response(
                 self._scope,
                 self._consent,
@@ -217,7 +217,8 @@ class _Responder:
                 # No body: the headers its GET gets (no Content-Length: ours is unknown).
                 self._edit_headers(message, None)
             elif page is not None:  # held until its first body bytes decide it
-                self._decompress(message)
+                if coding is not None:
+                    self._decompress(message, coding)
                 self._start = message
                 self._sniff = page == "sniff"
                 self._state = DECIDING
@@ -244,13 +245,9 @@ class _Responder:
         else:
             await self._rewrite(self._decoded(message))
 
-    def _decompress(self, start: Message) -> None:
-        """A page compressed inside the app (gzip, deflate): read decoded, and sent
-        compressed again with its coding (the app's Content-Length no longer holds)."""
-        values = [v for k, v in start["headers"] if k == b"content-encoding"]
-        coding = readable_coding(values) if values else None
-        if coding is None:
-            return
+    def _decompress(self, start: Message, coding: bytes) -> None:
+        """A page compressed inside the app: read decoded, and sent compressed again
+        with its `coding` (the app's Content-Length no longer holds)."""
         self._inflater = Inflater(coding)
         start["headers"] = [(k, v) for k, v in start["headers"] if k != b"content-length"]
         deflater, send = Deflater(coding), self._send

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .contentcoding import readable_coding
+from .contentcoding import codings, decoded, readable_coding
 from .memo import Memo
 
 logger = logging.getLogger("asgi_consent")
@@ -180,10 +180,10 @@ class ContentTypes:
 
     def scan_response(
         self, method: str, status: int, headers: Iterable[tuple[bytes, bytes]]
-    ) -> tuple[str | None, bool]:
+    ) -> tuple[str | None, bool, bytes | None]:
         """`scan_response`, with this memo; an HTML page in a coding we cannot decode
         passes untouched, and is logged (the first, per middleware)."""
-        kind, filtered = scan_response(method, status, headers, self._types)
+        kind, filtered, coding = scan_response(method, status, headers, self._types)
         if kind == UNREADABLE:
             if not self._warned:
                 self._warned = True
@@ -194,8 +194,8 @@ class ContentTypes:
                     b", ".join(v for k, v in headers if k.lower() == b"content-encoding")
                     .decode("latin-1"),
                 )
-            return None, filtered
-        return kind, filtered
+            return None, filtered, None
+        return kind, filtered, coding
 
     def of(self, values: Sequence[bytes]) -> MimeType | None:
         """`extract_mime_type(values)`, remembered: the page's type is asked again by the
@@ -233,18 +233,6 @@ _FILTERED = (b"set-cookie", b"link", b"refresh")
 # The kind of an HTML page in a coding we cannot decode (ContentTypes logs it, once).
 UNREADABLE = "unreadable"
 _NO_BODY = (204, 206, 304)
-# The content codings a browser decodes (Chromium: br, deflate, gzip, x-gzip, zstd).
-_CODINGS = frozenset({b"br", b"deflate", b"gzip", b"x-gzip", b"zstd"})
-
-
-def decoded(values: Sequence[bytes]) -> bool:
-    """Whether a browser decodes a body sent with these Content-Encoding values (a body
-    we cannot read). Chromium decodes only when every coding named is one it knows; any
-    other ("identity", "none", a charset such as "UTF-8") and it renders the bytes as
-    they are, which we then read like any page's."""
-    codings = [c.strip(b" \t").lower() for c in b",".join(values).split(b",")]
-    named = [coding for coding in codings if coding]
-    return bool(named) and all(coding in _CODINGS for coding in named)
 
 
 def scan_response(
@@ -252,16 +240,17 @@ def scan_response(
     status: int,
     headers: Iterable[tuple[bytes, bytes]],
     types: Memo[bytes, MimeType | None] | None = None,
-) -> tuple[str | None, bool]:
+) -> tuple[str | None, bool, bytes | None]:
     """One pass over a response's headers: (its page kind, see `mime.page_kind`, None
     when it has no body we could read; a HEAD answer has the kind its GET would have,
-    when its headers alone tell; whether a Set-Cookie or Link header needs
-    filtering). Names may be in any case: ASGI asks for lower case, Django sends
-    "Content-Type". `types` remembers what Content-Type values mean, if given."""
+    when its headers alone tell; whether a Set-Cookie or Link header needs filtering;
+    the content coding of a page that we decode, see `contentcoding`). Names may be in
+    any case: ASGI asks for lower case, Django sends "Content-Type". `types` remembers
+    what Content-Type values mean, if given."""
     filtered = False
     values: list[bytes] = []  # of Content-Type
     options: list[bytes] = []
-    codings: list[bytes] = []
+    encodings: list[bytes] = []
     for key, value in headers:
         key = key.lower()
         if key in _FILTERED:
@@ -269,24 +258,27 @@ def scan_response(
         elif key == b"content-type":
             values.append(value)
         elif key == b"content-encoding":
-            codings.append(value)
+            encodings.append(value)
         elif key == b"x-content-type-options":
             options.append(value)
     if status < 200 or status in _NO_BODY:
-        return None, filtered
+        return None, filtered, None
     joined = values[0] if len(values) == 1 else b", ".join(values)
     mime = types.get(joined, _extract_joined) if types is not None else _extract_joined(joined)
     kind = page_kind(mime, options)
     if kind != "html" and b"html" in joined.lower() and reads_as_html(joined):
         kind = "html"  # Chromium's reading of the type: an HTML page all the same
-    if codings and decoded(codings):  # a compressed body: a page if we can decode it
-        if readable_coding(codings) is None:
-            return (UNREADABLE if kind == "html" else None), filtered
+    coding = None
+    named = codings(encodings) if encodings else []
+    if decoded(named):  # a compressed body: a page if we can decode it
+        coding = readable_coding(named)
+        if coding is None:
+            return (UNREADABLE if kind == "html" else None), filtered, None
         if kind == "sniff":  # not sniffed: HTML is what the app says it sends
-            return None, filtered
+            return None, filtered, None
     if method == "HEAD" and kind == "sniff":  # no bytes to sniff: not known to be a page
-        return None, filtered
-    return kind, filtered
+        return None, filtered, None
+    return kind, filtered, coding
 
 
 # Chromium reads a Content-Type value's type up to the first white space, ";" or "("
