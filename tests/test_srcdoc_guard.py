@@ -109,3 +109,15 @@ def test_a_data_frame_without_code_is_left_alone() -> None:
 def test_a_visitor_who_accepted_gets_a_javascript_frame_as_it_was() -> None:
     page = (HEAD + "<iframe src=\"javascript:'<p>x</p>'\"></iframe></body></html>").encode()
     assert visitors.accepted_unchanged(page, visitors.serve([page], "accept"))
+
+
+def test_with_consent_mode_on_the_srcdoc_gets_the_guard_alone() -> None:
+    from asgi_consent import ConsentMiddleware
+
+    middleware = ConsentMiddleware(visitors.page_app, secret_key=visitors.SECRET, consent_mode=True)
+    page = (HEAD + f'<iframe srcdoc="{DOCUMENT.replace("&", "&amp;")}"></iframe>').encode()
+    out = visitors.serve([page + b"</body></html>"], "none", middleware=middleware)
+    assert b"/_consent/static/consent-mode." in out  # after the guard in <head>
+    (srcdoc,) = _srcdocs(out)
+    assert srcdoc is not None and srcdoc.startswith(GUARD_START)
+    assert srcdoc.partition("</script>")[2] == DOCUMENT

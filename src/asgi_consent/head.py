@@ -64,8 +64,9 @@ class HeadScripts:
         if not cached:
             state = f' data-granted="{escape(" ".join(sorted(granted)), quote=True)}"'
         parts = []
-        if guard:
-            parts.append(self.guard(state, nonce_attr))
+        if guard:  # first: RewritePlan.frame_start takes it from here
+            guard_url = self._assets.url("guard.js")
+            parts.append(f'<script src="{guard_url}"{state}{nonce_attr}></script>')
         if cfg.consent_mode and not cached:
             parts.append(self.consent_mode_default(granted, nonce).decode())
         if cfg.uet_consent_mode or cfg.clarity_consent:
@@ -76,14 +77,3 @@ class HeadScripts:
                 f"{uet}{clarity}{state}{nonce_attr}></script>"
             )
         return "".join(parts).encode()
-
-    def guard(self, state: str, nonce_attr: str) -> str:
-        """The run-time guard's script element, carrying the visitor's `state`."""
-        return f'<script src="{self._assets.url("guard.js")}"{state}{nonce_attr}></script>'
-
-    def frame_guard(self, granted: frozenset[str], nonce: str | None) -> bytes:
-        """The guard for a document written in an iframe's srcdoc (a realm the page's
-        guard does not reach), its URL as written (pin it to the host)."""
-        nonce_attr = f' nonce="{escape(nonce, quote=True)}"' if nonce else ""
-        state = f' data-granted="{escape(" ".join(sorted(granted)), quote=True)}"'
-        return self.guard(state, nonce_attr).encode()

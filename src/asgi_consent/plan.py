@@ -35,9 +35,9 @@ class RewritePlan:
     # Our URLs as written in the insertion, and pinned to this host: for a page whose
     # <base href> names another one (relative URLs would follow it). None: no usable host.
     pin: tuple[bytes, bytes] | None = None
-    # What an iframe's srcdoc document gets first: the run-time guard, pinned to this host
-    # (a srcdoc document takes the page's base URL, which a <base> may move). b"": none.
-    frame_start: bytes = b""
+    # Whether head_start begins with the run-time guard (per visitor: not cacheable_html),
+    # which a document in an iframe's srcdoc gets too (see `frame_start`).
+    guard_first: bool = False
 
     @property
     def cross_origin_insertion(self) -> bytes:
@@ -45,6 +45,15 @@ class RewritePlan:
         if self.pin is None:
             return b""
         return self.before_body_end.replace(*self.pin)
+
+    @property
+    def frame_start(self) -> bytes:
+        """What an iframe's srcdoc document gets first (b"": nothing): the guard's element
+        from our <head> insertion, pinned to this host (a srcdoc document takes the page's
+        base URL, which a <base> may move). Asked only where a srcdoc is."""
+        if not self.guard_first or self.pin is None:
+            return b""
+        return self.head_start[: self.head_start.index(b"</script>") + 9].replace(*self.pin)
 
     def refuses(self, category: str) -> bool:
         """Whether markup of `category` must be held back: any category not granted,

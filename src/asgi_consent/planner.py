@@ -93,10 +93,6 @@ class PagePlanner:
         document, host_known = self._documents.get(
             document_text(scope, own_path), self._document
         )
-        pin = insertion_pin(scope, self._prefix)
-        frame_start = b""
-        if guard and pin is not None and self._cacheable is None:
-            frame_start = self._banner.head.frame_guard(granted, nonce).replace(*pin)
         return RewritePlan(
             granted=granted,
             blocked=blocked,
@@ -110,8 +106,8 @@ class PagePlanner:
             fragment=fragment,
             xml=mime is not None and mime.essence == _XHTML,
             encoding=sent_encoding(mime),
-            pin=pin,
-            frame_start=frame_start,
+            pin=insertion_pin(scope, self._prefix),
+            guard_first=guard and self._cacheable is None,
         )
 
     def language(self, scope: Scope) -> str:

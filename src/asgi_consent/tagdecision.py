@@ -110,13 +110,14 @@ def guarded_srcdoc(tag: Tag, buf: bytes, ctx: Context, plan: RewritePlan) -> lis
     """An iframe's srcdoc document is a realm of its own, which the page's guard does
     not reach: it gets the guard first. A new srcdoc goes before the iframe's own (the DOM
     keeps the first of two), holding the guard and the document as it was."""
-    if tag.name != b"iframe" or tag.foreign or not plan.frame_start:
+    if tag.name != b"iframe" or tag.foreign or not plan.guard_first:
         return []
     srcdoc = attribute(tag.attributes(buf), b"srcdoc")
-    if srcdoc is None:
+    guard = plan.frame_start
+    if srcdoc is None or not guard:
         return []
     document = decode(srcdoc.value, ctx).encode("utf-8", "replace")
-    value = escape_attr(plan.frame_start + document)
+    value = escape_attr(guard + document)
     return [(tag.name_end, tag.name_end, b' srcdoc="' + value + b'"')]
 
 
