@@ -269,8 +269,7 @@ def scan_response(
     if kind != "html" and b"html" in joined.lower() and reads_as_html(joined):
         kind = "html"  # Chromium's reading of the type: an HTML page all the same
     coding = None
-    named = codings(encodings) if encodings else []
-    if decoded(named):  # a compressed body: a page if we can decode it
+    if encodings and decoded(named := codings(encodings)):  # compressed: a page if we decode it
         coding = readable_coding(named)
         if coding is None:
             return (UNREADABLE if kind == "html" else None), filtered, None
